@@ -1,0 +1,134 @@
+//! Wiring: open the store, build the state, bind the listener, serve until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::auth::Tokens;
+use crate::category::Catalog;
+use crate::config::Settings;
+use crate::http::{AppState, router};
+use crate::ingest::Ingest;
+use crate::store::{Store, StoreError};
+
+/// Why Herald could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("server: unable to listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the store in the configured directory and loads the category catalog.
+/// Blocking: sled replays its log on open.
+pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
+    let store = Store::open(&settings.store.data_dir, settings.store.cache_mb)?;
+    let catalog = Catalog::new(&settings.categories, store.categories()?);
+    Ok(Ingest::new(store, catalog, settings))
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the store and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings, tokens: Tokens) -> Result<Self, StartError> {
+        let opened = settings.clone();
+        let ingest = tokio::task::spawn_blocking(move || open_ingest(&opened))
+            .await
+            .map_err(std::io::Error::other)??;
+        Self::with_ingest(settings, tokens, ingest).await
+    }
+
+    /// Like [`Application::build`], over an already-open store.
+    pub async fn with_ingest(
+        settings: Settings,
+        tokens: Tokens,
+        ingest: Ingest,
+    ) -> Result<Self, StartError> {
+        let addr = settings.server.listen.clone();
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        if !tokens.enabled() {
+            tracing::warn!("no API token configured: writes are disabled (set HERALD_API_TOKENS)");
+        }
+        let state = AppState {
+            ingest,
+            settings: Arc::new(settings),
+            tokens: Arc::new(tokens),
+        };
+        Ok(Application { listener, state })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (up to
+    /// `server.shutdown_grace_secs`) and flushes the store.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
+        let store = self.state.ingest.store.clone();
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let server =
+            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: draining requests");
+                let _ = stopping_tx.send(true);
+            });
+        let deadline = async move {
+            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result?,
+            _ = deadline => tracing::warn!("grace period over; dropping open connections"),
+        }
+        tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .map_err(std::io::Error::other)??;
+        tracing::info!("store flushed; bye");
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

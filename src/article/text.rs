@@ -1,0 +1,58 @@
+//! Text normalisation applied to everything that comes in.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC-normalises, removes characters that XML 1.0 (or a feed reader) cannot take,
+/// and trims surrounding whitespace.
+///
+/// Vietnamese arrives both precomposed and decomposed; NFC makes "bão" one string
+/// whichever way it was typed, so matching, tags and feeds agree.
+pub fn clean_text(s: &str) -> String {
+    let cleaned: String = s.nfc().filter(|&c| is_xml_safe(c)).collect();
+    cleaned.trim().to_string()
+}
+
+/// The key a tag is indexed and looked up by: cleaned and lowercased.
+pub fn normalize_tag(tag: &str) -> String {
+    clean_text(tag).to_lowercase().nfc().collect()
+}
+
+/// XML 1.0 Char production, minus C1 controls and noncharacters, which are legal
+/// but make validators warn and some readers choke.
+fn is_xml_safe(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r')
+        || matches!(c as u32,
+            0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFDCF | 0xFDF0..=0xFFFD)
+        || (c as u32 >= 0x10000 && (c as u32 & 0xFFFE) != 0xFFFE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decomposed_vietnamese_becomes_composed() {
+        let decomposed = "ba\u{0303}o"; // "bão" as base letter plus combining tilde
+        assert_eq!(clean_text(decomposed), "bão");
+        assert_eq!(clean_text(decomposed).chars().count(), 3);
+    }
+
+    #[test]
+    fn control_characters_are_removed() {
+        assert_eq!(
+            clean_text(" a\u{0}b\u{1b}c\u{85}d\u{FFFE}e\te "),
+            "abcde\te"
+        );
+    }
+
+    #[test]
+    fn emoji_and_tabs_survive() {
+        assert_eq!(clean_text("x\t😀\ny"), "x\t😀\ny");
+    }
+
+    #[test]
+    fn tags_fold_case() {
+        assert_eq!(normalize_tag(" Lào Cai "), "lào cai");
+        assert_eq!(normalize_tag("LA\u{0300}O CAI"), "lào cai");
+    }
+}

@@ -1,0 +1,307 @@
+//! Ingest validation: every problem is reported at once, each naming its field.
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use super::text::clean_text;
+use super::{Article, ArticleInput, Author, Image};
+use crate::category::Catalog;
+
+const MAX_TITLE_CHARS: usize = 1000;
+const MAX_SUMMARY_CHARS: usize = 10_000;
+const MAX_TAGS: usize = 50;
+const MAX_TAG_CHARS: usize = 100;
+const MAX_AUTHORS: usize = 50;
+const MAX_IMAGES: usize = 100;
+const MAX_SHORT_CHARS: usize = 2000;
+
+/// One problem with one field of an article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    /// A problem with `field`, explained by `reason`.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Every problem found in one article.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid article: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+/// What validation needs to know beyond the article itself.
+pub struct Rules<'a> {
+    pub categories: &'a Catalog,
+    pub default_language: &'a str,
+    pub max_body_bytes: usize,
+}
+
+impl ArticleInput {
+    /// Validates and normalises the input into an [`Article`].
+    pub fn validate(self, rules: &Rules<'_>) -> Result<Article, ValidationErrors> {
+        let mut errs = Vec::new();
+        let mut push = |field: &str, reason: String| errs.push(FieldError::new(field, reason));
+
+        let id = self.id.unwrap_or_default();
+        if !is_valid_id(&id) {
+            push(
+                "id",
+                "required: 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'".into(),
+            );
+        }
+        let url = clean_text(&self.url.unwrap_or_default());
+        if !is_http_url(&url) {
+            push("url", "required: an absolute http or https URL".into());
+        }
+        let title = clean_text(&self.title.unwrap_or_default());
+        if title.is_empty() {
+            push("title", "required: must not be empty".into());
+        } else if title.chars().count() > MAX_TITLE_CHARS {
+            push("title", format!("longer than {MAX_TITLE_CHARS} characters"));
+        }
+        let summary = clean_text(&self.summary.unwrap_or_default());
+        if summary.chars().count() > MAX_SUMMARY_CHARS {
+            push(
+                "summary",
+                format!("longer than {MAX_SUMMARY_CHARS} characters"),
+            );
+        }
+        let raw_body = self.content_html.unwrap_or_default();
+        if raw_body.len() > rules.max_body_bytes {
+            push(
+                "content_html",
+                format!(
+                    "{} bytes, more than the limit of {} bytes",
+                    raw_body.len(),
+                    rules.max_body_bytes
+                ),
+            );
+        }
+        let content_html = clean_text(&raw_body);
+        let category = clean_text(&self.category.unwrap_or_default());
+        if category.is_empty() {
+            push("category", "required".into());
+        } else if !rules.categories.contains(&category) {
+            push(
+                "category",
+                format!(
+                    "unknown category {category:?}; known: {}",
+                    rules.categories.slugs().join(", ")
+                ),
+            );
+        }
+        let published = match self.published.as_deref().map(str::trim) {
+            None | Some("") => {
+                push(
+                    "published",
+                    "required: an RFC 3339 date-time with offset".into(),
+                );
+                None
+            }
+            Some(s) => parse_time(s).map_err(|r| push("published", r)).ok(),
+        };
+        let updated = match self.updated.as_deref().map(str::trim) {
+            None | Some("") => published,
+            Some(s) => parse_time(s).map_err(|r| push("updated", r)).ok(),
+        };
+        if let (Some(p), Some(u)) = (published, updated)
+            && u < p
+        {
+            push("updated", "is before published".into());
+        }
+        let tags = clean_tags(self.tags.unwrap_or_default(), &mut push);
+        let authors = clean_authors(self.authors.unwrap_or_default(), &mut push);
+        let images = clean_images(self.images.unwrap_or_default(), &mut push);
+        let language = match self.language.as_deref().map(str::trim) {
+            None | Some("") => rules.default_language.to_string(),
+            Some(l) if is_language_tag(l) => l.to_string(),
+            Some(l) => {
+                push("language", format!("not a language tag like \"vi\": {l:?}"));
+                String::new()
+            }
+        };
+
+        match (published, updated) {
+            (Some(published), Some(updated)) if errs.is_empty() => Ok(Article {
+                id,
+                url,
+                title,
+                summary,
+                content_html,
+                category,
+                tags,
+                authors,
+                published,
+                updated,
+                images,
+                language,
+            }),
+            _ => Err(ValidationErrors(errs)),
+        }
+    }
+}
+
+fn parse_time(s: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s).map_err(|e| {
+        format!("not an RFC 3339 date-time with offset, like 2024-12-06T09:00:00+07:00 ({e})")
+    })
+}
+
+fn clean_tags(raw: Vec<String>, push: &mut impl FnMut(&str, String)) -> Vec<String> {
+    if raw.len() > MAX_TAGS {
+        push("tags", format!("more than {MAX_TAGS} tags"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut tags = Vec::new();
+    for (i, tag) in raw.iter().enumerate() {
+        let tag = clean_text(tag);
+        if tag.is_empty() {
+            push(&format!("tags[{i}]"), "must not be empty".into());
+        } else if tag.chars().count() > MAX_TAG_CHARS {
+            push(
+                &format!("tags[{i}]"),
+                format!("longer than {MAX_TAG_CHARS} characters"),
+            );
+        } else if seen.insert(super::normalize_tag(&tag)) {
+            tags.push(tag);
+        }
+    }
+    tags
+}
+
+fn clean_authors(raw: Vec<Author>, push: &mut impl FnMut(&str, String)) -> Vec<Author> {
+    if raw.len() > MAX_AUTHORS {
+        push("authors", format!("more than {MAX_AUTHORS} authors"));
+    }
+    let mut authors = Vec::new();
+    for (i, a) in raw.into_iter().enumerate() {
+        let name = clean_text(&a.name);
+        if name.is_empty() || name.chars().count() > MAX_SHORT_CHARS {
+            push(
+                &format!("authors[{i}].name"),
+                "required, at most 2000 characters".into(),
+            );
+        }
+        let email = clean_optional(a.email);
+        if let Some(e) = &email
+            && !is_email(e)
+        {
+            push(
+                &format!("authors[{i}].email"),
+                format!("not an email address: {e:?}"),
+            );
+        }
+        let url = clean_optional(a.url);
+        if let Some(u) = &url
+            && !is_http_url(u)
+        {
+            push(
+                &format!("authors[{i}].url"),
+                "not an absolute http(s) URL".into(),
+            );
+        }
+        authors.push(Author { name, email, url });
+    }
+    authors
+}
+
+fn clean_images(raw: Vec<Image>, push: &mut impl FnMut(&str, String)) -> Vec<Image> {
+    if raw.len() > MAX_IMAGES {
+        push("images", format!("more than {MAX_IMAGES} images"));
+    }
+    let mut images = Vec::new();
+    for (i, img) in raw.into_iter().enumerate() {
+        let url = clean_text(&img.url);
+        if !is_http_url(&url) {
+            push(
+                &format!("images[{i}].url"),
+                "required: an absolute http(s) URL".into(),
+            );
+        }
+        let mime = clean_optional(img.mime);
+        if let Some(m) = &mime
+            && !(m.starts_with("image/") && m.len() > 6 && !m.contains(char::is_whitespace))
+        {
+            push(
+                &format!("images[{i}].mime"),
+                format!("not an image type: {m:?}"),
+            );
+        }
+        for (name, v) in [("width", img.width), ("height", img.height)] {
+            if v == Some(0) {
+                push(
+                    &format!("images[{i}].{name}"),
+                    "must be greater than 0".into(),
+                );
+            }
+        }
+        images.push(Image {
+            url,
+            caption: clean_optional(img.caption),
+            credit: clean_optional(img.credit),
+            mime,
+            ..img
+        });
+    }
+    images
+}
+
+fn clean_optional(s: Option<String>) -> Option<String> {
+    s.map(|s| clean_text(&s)).filter(|s| !s.is_empty())
+}
+
+/// True for ids of 1-128 characters of `[A-Za-z0-9._-]`.
+pub fn is_valid_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// True for absolute http and https URLs with a host.
+pub fn is_http_url(s: &str) -> bool {
+    match url::Url::parse(s) {
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        }
+        Err(_) => false,
+    }
+}
+
+/// True for simple BCP 47 tags such as `vi`, `en-US`, `zh-Hant-TW`.
+pub fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    first_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn is_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.contains(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}

@@ -1,0 +1,165 @@
+//! `/api/articles` and `/api/articles/{id}`: read, list, create or replace, delete.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::auth::WriteAccess;
+use super::{ApiError, AppState, blocking};
+use crate::article::{self, Article, FieldError, ParseError, normalize_tag};
+use crate::scope::Scope;
+use crate::store::{Cursor, PutOutcome};
+
+const DEFAULT_LIMIT: usize = 20;
+const MAX_LIMIT: usize = 100;
+
+/// Query of `GET /api/articles`; parsed by hand so errors name the parameter.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    category: Option<String>,
+    tag: Option<String>,
+    limit: Option<String>,
+    before: Option<String>,
+}
+
+/// One page of a listing; `next` is the `before` cursor of the following page.
+#[derive(Serialize)]
+pub struct ListPage {
+    articles: Vec<Article>,
+    next: Option<String>,
+}
+
+/// `GET /api/articles/{id}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Article>, ApiError> {
+    let store = state.ingest.store.clone();
+    let lookup = id.clone();
+    let found = blocking(move || Ok(store.get(&lookup)?)).await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no article with id {id:?}"), None))
+}
+
+/// `GET /api/articles?category=&tag=&limit=&before=`: newest first, with a cursor.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ListPage>, ApiError> {
+    let limit = match q.limit.as_deref() {
+        None | Some("") => DEFAULT_LIMIT,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_param(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                ));
+            }
+        },
+    };
+    let before = match q.before.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            s.parse::<Cursor>()
+                .map_err(|r| ApiError::bad_param("before", r))?,
+        ),
+    };
+    let scope = match (q.category.as_deref(), q.tag.as_deref()) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_param("tag", "give category or tag, not both"));
+        }
+        (Some(c), None) => {
+            let catalog = &state.ingest.catalog;
+            if !catalog.contains(c) {
+                return Err(ApiError::not_found(
+                    format!("unknown category {c:?}"),
+                    Some(catalog.slugs()),
+                ));
+            }
+            Scope::Category(c.to_string())
+        }
+        (None, Some(t)) => Scope::Tag(normalize_tag(t)),
+        (None, None) => Scope::All,
+    };
+    let store = state.ingest.store.clone();
+    // One extra tells whether another page exists.
+    let mut articles =
+        blocking(move || Ok(store.list(&scope, limit + 1, before.as_ref())?)).await?;
+    let next = (articles.len() > limit).then(|| {
+        articles.truncate(limit);
+        articles.last().map(|a| Cursor::after(a).to_string())
+    });
+    Ok(Json(ListPage {
+        articles,
+        next: next.flatten(),
+    }))
+}
+
+/// `PUT /api/articles/{id}`: 201 when created, 200 when replaced; durable on return.
+pub async fn put_one(
+    State(state): State<AppState>,
+    _: WriteAccess,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Article>), ApiError> {
+    let limit = state.settings.limits.max_article_request_bytes;
+    let body = super::body_within(body, limit, "limits.max_article_request_bytes")?;
+    let mut input = article::parse_input(&body).map_err(|e| match e {
+        ParseError::Syntax {
+            line,
+            column,
+            message,
+        } => ApiError::MalformedJson {
+            line,
+            column,
+            message,
+        },
+        ParseError::Field(f) => ApiError::InvalidArticle(vec![f]),
+    })?;
+    let mismatch = input.id.as_ref().is_some_and(|body_id| *body_id != id);
+    input.id = Some(id.clone());
+    let mut article = state.ingest.validate(input);
+    if mismatch {
+        let err = FieldError::new("id", format!("does not match the id in the path, {id:?}"));
+        article = Err(article
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .chain([err])
+            .collect());
+    }
+    let article = article.map_err(ApiError::InvalidArticle)?;
+    let ingest = state.ingest.clone();
+    let stored = article.clone();
+    let outcome = blocking(move || Ok(ingest.put_durable(&stored)?)).await?;
+    tracing::info!(article_id = %article.id, ?outcome, "article stored");
+    let status = match outcome {
+        PutOutcome::Created => StatusCode::CREATED,
+        PutOutcome::Replaced => StatusCode::OK,
+    };
+    Ok((status, Json(article)))
+}
+
+/// `DELETE /api/articles/{id}`: 204, or 404 when unknown; durable on return.
+pub async fn delete_one(
+    State(state): State<AppState>,
+    _: WriteAccess,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let ingest = state.ingest.clone();
+    let target = id.clone();
+    if blocking(move || Ok(ingest.delete_durable(&target)?)).await? {
+        tracing::info!(article_id = %id, "article deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(
+            format!("no article with id {id:?}"),
+            None,
+        ))
+    }
+}

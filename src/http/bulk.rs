@@ -1,0 +1,71 @@
+//! `POST /api/articles`: many articles at once, as a JSON array or JSON Lines.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+
+use super::auth::WriteAccess;
+use super::{ApiError, AppState, blocking};
+use crate::article::input_from_value;
+use crate::ingest::{BatchReport, RawItem, parse_lines};
+
+/// Stores the valid items and reports the invalid ones by index and field.
+/// 200 when anything was stored or nothing was sent, 422 when every item failed.
+pub async fn post(
+    State(state): State<AppState>,
+    _: WriteAccess,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<BatchReport>), ApiError> {
+    let limits = &state.settings.limits;
+    let body = super::body_within(
+        body,
+        limits.max_bulk_request_bytes,
+        "limits.max_bulk_request_bytes",
+    )?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::bad_param("body", format!("not UTF-8: {e}")))?;
+    let items = if text.trim_start().starts_with('[') {
+        let values: Vec<serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| ApiError::MalformedJson {
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        values
+            .into_iter()
+            .map(|v| RawItem {
+                line: None,
+                input: input_from_value(v),
+            })
+            .collect()
+    } else {
+        parse_lines(text)
+    };
+    if items.len() > limits.max_bulk_items {
+        return Err(ApiError::bad_param(
+            "body",
+            format!(
+                "{} articles, more than limits.max_bulk_items ({})",
+                items.len(),
+                limits.max_bulk_items
+            ),
+        ));
+    }
+    let ingest = state.ingest.clone();
+    let report = blocking(move || Ok(ingest.write_batch(items, false, || {})?)).await?;
+    tracing::info!(
+        created = report.created,
+        replaced = report.replaced,
+        failed = report.failed.len(),
+        "bulk write"
+    );
+    let stored = report.created + report.replaced;
+    let status = if stored == 0 && !report.failed.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(report)))
+}

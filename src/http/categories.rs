@@ -1,0 +1,98 @@
+//! `/api/categories`: list, read and set sections.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::WriteAccess;
+use super::{ApiError, AppState, blocking};
+use crate::article::{FieldError, clean_text};
+use crate::category::{Category, is_slug};
+
+/// The body of `PUT /api/categories/{slug}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryInput {
+    title: Option<String>,
+    description: Option<String>,
+}
+
+/// `GET /api/categories`.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"categories": state.ingest.catalog.all()}))
+}
+
+/// `GET /api/categories/{slug}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Category>, ApiError> {
+    let catalog = &state.ingest.catalog;
+    catalog.get(&slug).map(Json).ok_or_else(|| {
+        ApiError::not_found(format!("unknown category {slug:?}"), Some(catalog.slugs()))
+    })
+}
+
+/// `PUT /api/categories/{slug}`: 201 when new, 200 when replaced.
+pub async fn put_one(
+    State(state): State<AppState>,
+    _: WriteAccess,
+    Path(slug): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Category>), ApiError> {
+    let body = super::body_within(body, 64 * 1024, "category body")?;
+    let input: CategoryInput = serde_json::from_slice(&body).map_err(|e| {
+        if e.is_data() {
+            ApiError::Invalid {
+                what: "category",
+                fields: vec![FieldError::new("", e.to_string())],
+            }
+        } else {
+            ApiError::MalformedJson {
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            }
+        }
+    })?;
+    let category = Category {
+        title: clean_text(&input.title.unwrap_or_default()),
+        description: clean_text(&input.description.unwrap_or_default()),
+        slug,
+    };
+    let mut fields = Vec::new();
+    if !is_slug(&category.slug) {
+        fields.push(FieldError::new(
+            "slug",
+            "must be 1-64 characters of a-z, 0-9 and '-'",
+        ));
+    }
+    if category.title.is_empty() {
+        fields.push(FieldError::new("title", "required: must not be empty"));
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::Invalid {
+            what: "category",
+            fields,
+        });
+    }
+    let ingest = state.ingest.clone();
+    let stored = category.clone();
+    blocking(move || {
+        ingest.store.put_category(&stored)?;
+        ingest.store.flush()?;
+        Ok(())
+    })
+    .await?;
+    let created = state.ingest.catalog.upsert(category.clone());
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(category)))
+}

@@ -1,0 +1,148 @@
+//! `ApiError`: every way a request can fail, and the JSON response for each.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::article::FieldError;
+use crate::store::StoreError;
+
+/// A failed request. Each variant documents its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON.
+    #[error("malformed JSON at line {line}, column {column}: {message}")]
+    MalformedJson {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// 400: a path or query parameter is wrong.
+    #[error("{field}: {reason}")]
+    BadParam { field: String, reason: String },
+    /// 422: the article fails validation; every problem is listed.
+    #[error("invalid article")]
+    InvalidArticle(Vec<FieldError>),
+    /// 422: another kind of document fails validation.
+    #[error("invalid {what}")]
+    Invalid {
+        what: &'static str,
+        fields: Vec<FieldError>,
+    },
+    /// 404: nothing by that name; `known` lists what exists, where that helps.
+    #[error("{message}")]
+    NotFound {
+        message: String,
+        known: Option<Vec<String>>,
+    },
+    /// 401: no bearer token, or a wrong one.
+    #[error("a valid bearer token is required: send Authorization: Bearer <token>")]
+    Unauthorized,
+    /// 403: no token is configured, so writes are disabled.
+    #[error(
+        "writes are disabled because no API token is configured; set HERALD_API_TOKENS or auth.tokens_file"
+    )]
+    WritesDisabled,
+    /// 413: the body is larger than the configured limit.
+    #[error("request body larger than the limit of {limit} bytes ({key})")]
+    TooLarge { limit: usize, key: &'static str },
+    /// 503 for storage failures (disk full, read-only), 500 for corruption.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// 500: a bug; details are logged, not sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 404 for `what`, optionally listing the names that do exist.
+    pub fn not_found(message: impl Into<String>, known: Option<Vec<String>>) -> Self {
+        ApiError::NotFound {
+            message: message.into(),
+            known,
+        }
+    }
+
+    /// A 400 for a bad parameter.
+    pub fn bad_param(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ApiError::BadParam {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn status_and_body(&self) -> (StatusCode, Value) {
+        use ApiError::*;
+        let msg = self.to_string();
+        match self {
+            MalformedJson { line, column, .. } => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "malformed_json", "message": msg, "line": line, "column": column}),
+            ),
+            BadParam { field, reason } => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_parameter", "message": msg,
+                       "fields": [{"field": field, "reason": reason}]}),
+            ),
+            InvalidArticle(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "invalid_article", "fields": fields}),
+            ),
+            Invalid { what, fields } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": format!("invalid_{what}"), "fields": fields}),
+            ),
+            NotFound { known, .. } => {
+                let mut body = json!({"error": "not_found", "message": msg});
+                if let Some(known) = known {
+                    body["known"] = json!(known);
+                }
+                (StatusCode::NOT_FOUND, body)
+            }
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "unauthorized", "message": msg}),
+            ),
+            WritesDisabled => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "writes_disabled", "message": msg}),
+            ),
+            TooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"error": "payload_too_large", "message": msg}),
+            ),
+            Store(StoreError::Corrupt { .. }) | Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "internal", "message": "internal error; see the server log"}),
+            ),
+            Store(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "store_unavailable",
+                       "message": "the store cannot complete this request now; see the server log"}),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.status_and_body();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(format!("blocking task failed: {e}"))
+    }
+}

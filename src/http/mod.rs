@@ -1,0 +1,83 @@
+//! The HTTP API: the only code that knows axum. One file per resource.
+
+mod articles;
+mod auth;
+mod bulk;
+mod categories;
+mod error;
+mod health;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::BytesRejection;
+use axum::routing::{get, put};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::auth::Tokens;
+use crate::config::Settings;
+use crate::ingest::Ingest;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub ingest: Ingest,
+    pub settings: Arc<Settings>,
+    pub tokens: Arc<Tokens>,
+}
+
+/// Builds the router with every route and layer.
+pub fn router(state: AppState) -> Router {
+    let limits = &state.settings.limits;
+    let article_limit = DefaultBodyLimit::max(limits.max_article_request_bytes);
+    let bulk_limit = DefaultBodyLimit::max(limits.max_bulk_request_bytes);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route(
+            "/api/articles",
+            get(articles::list).post(bulk::post).layer(bulk_limit),
+        )
+        .route(
+            "/api/articles/{id}",
+            get(articles::get_one)
+                .put(articles::put_one)
+                .delete(articles::delete_one)
+                .layer(article_limit),
+        )
+        .route("/api/categories", get(categories::list))
+        .route(
+            "/api/categories/{slug}",
+            put(categories::put_one)
+                .get(categories::get_one)
+                .layer(DefaultBodyLimit::max(64 * 1024)),
+        )
+        .fallback(|| async { ApiError::not_found("no such route", None) })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The request body, or a JSON 413 when it is over `key`'s limit.
+fn body_within(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+    key: &'static str,
+) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit, key }
+        } else {
+            ApiError::bad_param("body", rejection.body_text())
+        }
+    })
+}
+
+/// Runs blocking store work off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await?
+}

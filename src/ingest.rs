@@ -1,0 +1,145 @@
+//! Writes: the one path by which articles enter or leave the store, shared by the
+//! HTTP API and the `import` command. Blocking; callers on the async runtime use
+//! `spawn_blocking`.
+
+use serde::Serialize;
+
+use crate::article::{self, Article, ArticleInput, FieldError, ParseError, Rules};
+use crate::category::Catalog;
+use crate::config::Settings;
+use crate::store::{PutOutcome, Store, StoreError};
+
+/// Validates and stores articles.
+#[derive(Clone)]
+pub struct Ingest {
+    pub store: Store,
+    pub catalog: Catalog,
+    language: String,
+    max_body_bytes: usize,
+}
+
+/// One item of a batch that was not stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemError {
+    /// Position in the batch, from 0.
+    pub index: usize,
+    /// Line number (from 1) for JSON Lines input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub fields: Vec<FieldError>,
+}
+
+/// What a batch write did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BatchReport {
+    pub created: usize,
+    pub replaced: usize,
+    pub failed: Vec<ItemError>,
+}
+
+/// One batch item as read from the input, before validation.
+pub struct RawItem {
+    pub line: Option<usize>,
+    pub input: Result<ArticleInput, FieldError>,
+}
+
+impl Ingest {
+    /// An ingest path over `store` using the settings' validation rules.
+    pub fn new(store: Store, catalog: Catalog, settings: &Settings) -> Self {
+        Ingest {
+            store,
+            catalog,
+            language: settings.site.language.clone(),
+            max_body_bytes: settings.limits.max_body_bytes,
+        }
+    }
+
+    /// Validates one input.
+    pub fn validate(&self, input: ArticleInput) -> Result<Article, Vec<FieldError>> {
+        let rules = Rules {
+            categories: &self.catalog,
+            default_language: &self.language,
+            max_body_bytes: self.max_body_bytes,
+        };
+        input.validate(&rules).map_err(|e| e.0)
+    }
+
+    /// Stores one valid article durably.
+    pub fn put_durable(&self, article: &Article) -> Result<PutOutcome, StoreError> {
+        let outcome = self.store.put(article)?;
+        self.store.flush()?;
+        Ok(outcome)
+    }
+
+    /// Deletes one article durably; false when unknown.
+    pub fn delete_durable(&self, id: &str) -> Result<bool, StoreError> {
+        let found = self.store.delete(id)?;
+        if found {
+            self.store.flush()?;
+        }
+        Ok(found)
+    }
+
+    /// Validates every item, then stores the valid ones (or, when `strict`, nothing
+    /// if any is invalid) and flushes once. `progress` is called after each item.
+    pub fn write_batch(
+        &self,
+        items: Vec<RawItem>,
+        strict: bool,
+        mut progress: impl FnMut(),
+    ) -> Result<BatchReport, StoreError> {
+        let mut report = BatchReport::default();
+        let mut valid = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            let checked = item.input.map_err(|e| (None, vec![e])).and_then(|input| {
+                let id = input.id.clone();
+                self.validate(input).map_err(|f| (id, f))
+            });
+            match checked {
+                Ok(article) => valid.push(article),
+                Err((id, fields)) => report.failed.push(ItemError {
+                    index,
+                    line: item.line,
+                    id,
+                    fields,
+                }),
+            }
+        }
+        if strict && !report.failed.is_empty() {
+            return Ok(report);
+        }
+        for article in &valid {
+            match self.store.put(article)? {
+                PutOutcome::Created => report.created += 1,
+                PutOutcome::Replaced => report.replaced += 1,
+            }
+            progress();
+        }
+        if !valid.is_empty() {
+            self.store.flush()?;
+        }
+        Ok(report)
+    }
+}
+
+/// Splits JSON Lines into items, numbering lines from 1 and skipping blank ones.
+pub fn parse_lines(text: &str) -> Vec<RawItem> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| RawItem {
+            line: Some(i + 1),
+            input: article::parse_input(l.as_bytes()).map_err(parse_error_field),
+        })
+        .collect()
+}
+
+/// A parse error as a field error, for batch reports.
+pub fn parse_error_field(err: ParseError) -> FieldError {
+    match err {
+        ParseError::Syntax { .. } => FieldError::new("", err.to_string()),
+        ParseError::Field(f) => f,
+    }
+}

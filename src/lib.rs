@@ -1,0 +1,28 @@
+//! Herald: a syndication service for news publishers.
+//!
+//! It stores articles in sled, serves them as JSON, and (in later layers) as feeds
+//! and related stories.
+//!
+//! # Layout
+//! - [`config`]: typed settings, layered from `config/default.toml`, a file and env.
+//! - [`article`]: the article model and ingest validation.
+//! - [`category`]: sections, from config and from the API.
+//! - [`scope`]: site / category / tag, the unit of listings and change stamps.
+//! - [`store`]: the only code that knows sled.
+//! - [`ingest`]: the write path shared by the API and `herald import`.
+//! - [`auth`]: write tokens.
+//! - [`http`]: the only code that knows axum.
+//! - [`app`]: wiring and the server lifecycle.
+//! - [`commands`]: the CLI subcommands other than `serve`.
+
+pub mod app;
+pub mod article;
+pub mod auth;
+pub mod category;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod ingest;
+pub mod scope;
+pub mod store;
+pub mod telemetry;

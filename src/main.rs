@@ -1,0 +1,171 @@
+//! The `herald` command: parses the command line and calls into the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use herald::app::{self, Application};
+use herald::auth::Tokens;
+use herald::config::{Overrides, Settings};
+use herald::{commands, telemetry};
+
+/// Herald: articles in, feeds and related stories out.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Config file layered over the embedded defaults [default: config/default.toml if present]
+    #[arg(long, env = "HERALD_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Directory of the store (overrides store.data_dir)
+    #[arg(long, env = "HERALD_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on (overrides server.listen)
+    #[arg(long, env = "HERALD_LISTEN", global = true)]
+    listen: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and import a JSON Lines file first, if given).
+    Serve {
+        /// JSON Lines file to import before serving
+        #[arg(long)]
+        import: Option<PathBuf>,
+    },
+    /// Import articles from a JSON Lines file, or - for standard input.
+    Import {
+        file: String,
+        /// Store nothing if any line is invalid
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Write every article as JSON Lines to standard output.
+    Export,
+    /// Load and validate the configuration, then exit.
+    CheckConfig,
+    /// Exit 0 if the running service answers /healthz.
+    Healthcheck,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("herald: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let default_path = PathBuf::from("config/default.toml");
+    let file = cli
+        .config
+        .clone()
+        .or_else(|| default_path.exists().then_some(default_path));
+    let overrides = Overrides {
+        listen: cli.listen,
+        data_dir: cli.data_dir,
+    };
+    let settings = Settings::load(file.as_deref(), &overrides)?;
+    match cli.command {
+        Command::CheckConfig => {
+            println!(
+                "config ok: {} categories, listening on {}",
+                settings.categories.len(),
+                settings.server.listen
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck => {
+            match commands::healthcheck(&settings.server.listen, Duration::from_secs(3)) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Export => {
+            let ingest = app::open_ingest(&settings)?;
+            commands::export(&ingest.store, std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file, strict } => {
+            telemetry::init(&settings.log);
+            let ingest = app::open_ingest(&settings)?;
+            import_file(&ingest, &file, strict)
+        }
+        Command::Serve { import } => {
+            telemetry::init(&settings.log);
+            let tokens = Tokens::load(
+                std::env::var("HERALD_API_TOKENS").ok().as_deref(),
+                &settings.auth.tokens_file,
+            )?;
+            let ingest = app::open_ingest(&settings)?;
+            if let Some(path) = import
+                && import_file(&ingest, &path.to_string_lossy(), false)? != ExitCode::SUCCESS
+            {
+                anyhow::bail!(
+                    "import of {} had invalid lines; not serving",
+                    path.display()
+                );
+            }
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async {
+                let app = Application::with_ingest(settings, tokens, ingest).await?;
+                tracing::info!(addr = %app.local_addr(), "herald listening");
+                app.run_until(app::shutdown_signal()).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn import_file(
+    ingest: &herald::ingest::Ingest,
+    file: &str,
+    strict: bool,
+) -> anyhow::Result<ExitCode> {
+    let report = if file == "-" {
+        commands::import(ingest, std::io::stdin().lock(), strict)?
+    } else {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("import: unable to open {file}"))?;
+        commands::import(ingest, f, strict)?
+    };
+    for item in &report.failed {
+        let reasons: Vec<String> = item.fields.iter().map(|f| f.to_string()).collect();
+        eprintln!(
+            "line {}: {}",
+            item.line.unwrap_or(item.index + 1),
+            reasons.join("; ")
+        );
+    }
+    let stored = if strict && !report.failed.is_empty() {
+        0
+    } else {
+        report.created + report.replaced
+    };
+    eprintln!(
+        "imported {stored} articles ({} new, {} replaced), {} invalid lines{}",
+        report.created,
+        report.replaced,
+        report.failed.len(),
+        if strict && !report.failed.is_empty() {
+            "; --strict: nothing stored"
+        } else {
+            ""
+        }
+    );
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

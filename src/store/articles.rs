@@ -1,0 +1,228 @@
+//! Articles and their indexes: atomic put and delete, lookups and listings.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::atomic::Ordering;
+
+use super::{Store, StoreError, keys, sled_err};
+use crate::article::Article;
+use crate::scope::Scope;
+
+/// Whether a put created a new article or replaced one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    Replaced,
+}
+
+/// A position in a newest-first listing: everything strictly older comes next.
+/// Written as `{published UTC microseconds}~{id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub micros: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    /// The cursor just after `article`.
+    pub fn after(article: &Article) -> Cursor {
+        Cursor {
+            micros: article.published.timestamp_micros(),
+            id: article.id.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}~{}", self.micros, self.id)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (micros, id) = s
+            .split_once('~')
+            .ok_or("expected a cursor from a previous page, like 1733450400000000~some-id")?;
+        let micros = micros
+            .parse()
+            .map_err(|_| "the time part is not a number")?;
+        if !crate::article::is_valid_id(id) {
+            return Err("the id part is not a valid article id".into());
+        }
+        Ok(Cursor {
+            micros,
+            id: id.to_string(),
+        })
+    }
+}
+
+impl Store {
+    /// Looks an article up by id.
+    pub fn get(&self, id: &str) -> Result<Option<Article>, StoreError> {
+        let raw = self
+            .db
+            .get(keys::article(id))
+            .map_err(sled_err(format!("load article {id}")))?;
+        raw.map(|v| decode(id, &v)).transpose()
+    }
+
+    /// Creates or replaces an article and every index entry, in one atomic batch.
+    /// Not durable until [`Store::flush`].
+    pub fn put(&self, article: &Article) -> Result<PutOutcome, StoreError> {
+        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.get(&article.id)?;
+        let mut batch = sled::Batch::default();
+        let mut touched = BTreeSet::new();
+        if let Some(old) = &old {
+            touched.extend(unindex(&mut batch, old));
+        }
+        let micros = article.published.timestamp_micros();
+        for scope in Scope::of(article) {
+            batch.insert(keys::index_entry(&scope, micros, &article.id), &[][..]);
+            touched.insert(scope);
+        }
+        let json = serde_json::to_vec(article).expect("an Article always serialises");
+        batch.insert(keys::article(&article.id), json);
+        let count_change = if old.is_none() { 1 } else { 0 };
+        self.commit(
+            batch,
+            touched,
+            count_change,
+            &format!("store article {}", article.id),
+        )?;
+        Ok(if old.is_some() {
+            PutOutcome::Replaced
+        } else {
+            PutOutcome::Created
+        })
+    }
+
+    /// Deletes an article and its index entries; false when there was none.
+    pub fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(old) = self.get(id)? else {
+            return Ok(false);
+        };
+        let mut batch = sled::Batch::default();
+        let touched = unindex(&mut batch, &old);
+        batch.remove(keys::article(id));
+        self.commit(batch, touched, -1, &format!("delete article {id}"))?;
+        Ok(true)
+    }
+
+    /// Stamps the touched scopes and applies the batch; the caller holds the writer lock.
+    fn commit(
+        &self,
+        mut batch: sled::Batch,
+        touched: BTreeSet<Scope>,
+        count_change: i64,
+        action: &str,
+    ) -> Result<(), StoreError> {
+        let seq = self
+            .db
+            .get(keys::SEQ)
+            .map_err(sled_err(action))?
+            .map_or(0, |v| keys::u64_value(&v))
+            + 1;
+        batch.insert(keys::SEQ, &seq.to_be_bytes());
+        for scope in &touched {
+            batch.insert(keys::stamp(scope), &seq.to_be_bytes());
+        }
+        let count = self.article_count().saturating_add_signed(count_change);
+        batch.insert(keys::COUNT, &count.to_be_bytes());
+        self.db.apply_batch(batch).map_err(sled_err(action))?;
+        self.count.store(count, Ordering::Relaxed);
+        let mut stamps = self.stamps.write().unwrap_or_else(|e| e.into_inner());
+        for scope in touched {
+            stamps.insert(scope, seq);
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` articles of `scope`, newest first, strictly older than `before`.
+    pub fn list(
+        &self,
+        scope: &Scope,
+        limit: usize,
+        before: Option<&Cursor>,
+    ) -> Result<Vec<Article>, StoreError> {
+        let end = match before {
+            Some(c) => keys::index_entry(scope, c.micros, &c.id),
+            None => keys::index_end(scope),
+        };
+        self.collect(
+            scope,
+            self.db.range(keys::index_prefix(scope)..end).rev(),
+            0,
+            limit,
+        )
+    }
+
+    /// Page `offset..offset+limit` of `scope`, newest first. Skips keys, not articles.
+    pub fn page(
+        &self,
+        scope: &Scope,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Article>, StoreError> {
+        let range = keys::index_prefix(scope)..keys::index_end(scope);
+        self.collect(scope, self.db.range(range).rev(), offset, limit)
+    }
+
+    fn collect(
+        &self,
+        scope: &Scope,
+        entries: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Article>, StoreError> {
+        let prefix_len = keys::index_prefix(scope).len();
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for entry in entries.skip(offset).take(limit) {
+            let (key, _) = entry.map_err(sled_err(format!("list {scope}")))?;
+            let (_, id) =
+                keys::decode_entry(prefix_len, &key).ok_or_else(|| StoreError::Corrupt {
+                    what: format!("index of {scope}"),
+                    reason: "undecodable key".into(),
+                })?;
+            match self.get(&id)? {
+                Some(article) => out.push(article),
+                None => {
+                    return Err(StoreError::Corrupt {
+                        what: format!("index of {scope}"),
+                        reason: format!("entry for missing article {id}"),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every article, in id order; for export and index rebuilds.
+    pub fn articles(&self) -> impl Iterator<Item = Result<Article, StoreError>> + '_ {
+        self.db.scan_prefix(keys::ARTICLE_PREFIX).map(|item| {
+            let (k, v) = item.map_err(sled_err("scan articles"))?;
+            let id = String::from_utf8_lossy(&k[keys::ARTICLE_PREFIX.len()..]).into_owned();
+            decode(&id, &v)
+        })
+    }
+}
+
+/// Removes the index entries of `old` from the batch; returns the scopes touched.
+fn unindex(batch: &mut sled::Batch, old: &Article) -> BTreeSet<Scope> {
+    let micros = old.published.timestamp_micros();
+    let scopes: BTreeSet<Scope> = Scope::of(old).into_iter().collect();
+    for scope in &scopes {
+        batch.remove(keys::index_entry(scope, micros, &old.id));
+    }
+    scopes
+}
+
+fn decode(id: &str, bytes: &[u8]) -> Result<Article, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        what: format!("article {id}"),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,117 @@
+//! Key layout of the one sled tree. Private to the store.
+//!
+//! ```text
+//! meta/schema                       u32 BE: schema version
+//! n/seq                             u64 BE: last change number
+//! n/count                           u64 BE: number of articles
+//! a/{id}                            article JSON
+//! x/{scope}\0{time:8}{id}           empty: index of a scope, ordered by published time
+//! s/{scope}                         u64 BE: change number of the last write to the scope
+//! k/{slug}                          category JSON, for categories set at run time
+//! ```
+//! Times are UTC microseconds with the sign bit flipped, big-endian, so that byte
+//! order is time order and a reverse scan yields the newest first.
+
+use crate::scope::Scope;
+
+pub const SCHEMA: &[u8] = b"meta/schema";
+pub const SEQ: &[u8] = b"n/seq";
+pub const COUNT: &[u8] = b"n/count";
+pub const ARTICLE_PREFIX: &[u8] = b"a/";
+pub const STAMP_PREFIX: &[u8] = b"s/";
+pub const CATEGORY_PREFIX: &[u8] = b"k/";
+
+pub fn article(id: &str) -> Vec<u8> {
+    [ARTICLE_PREFIX, id.as_bytes()].concat()
+}
+
+pub fn category(slug: &str) -> Vec<u8> {
+    [CATEGORY_PREFIX, slug.as_bytes()].concat()
+}
+
+pub fn scope_name(scope: &Scope) -> String {
+    match scope {
+        Scope::All => "all".into(),
+        Scope::Category(slug) => format!("c:{slug}"),
+        Scope::Tag(tag) => format!("t:{tag}"),
+    }
+}
+
+pub fn parse_scope_name(name: &str) -> Option<Scope> {
+    match name.split_once(':') {
+        None if name == "all" => Some(Scope::All),
+        Some(("c", slug)) => Some(Scope::Category(slug.into())),
+        Some(("t", tag)) => Some(Scope::Tag(tag.into())),
+        _ => None,
+    }
+}
+
+pub fn stamp(scope: &Scope) -> Vec<u8> {
+    [STAMP_PREFIX, scope_name(scope).as_bytes()].concat()
+}
+
+/// The prefix shared by every index entry of a scope.
+pub fn index_prefix(scope: &Scope) -> Vec<u8> {
+    let mut k = b"x/".to_vec();
+    k.extend_from_slice(scope_name(scope).as_bytes());
+    k.push(0);
+    k
+}
+
+/// The first key after every index entry of a scope.
+pub fn index_end(scope: &Scope) -> Vec<u8> {
+    let mut k = index_prefix(scope);
+    *k.last_mut().expect("prefix is never empty") = 1;
+    k
+}
+
+pub fn index_entry(scope: &Scope, micros: i64, id: &str) -> Vec<u8> {
+    let mut k = index_prefix(scope);
+    k.extend_from_slice(&encode_time(micros));
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// Splits an index key back into (time, id).
+pub fn decode_entry(prefix_len: usize, key: &[u8]) -> Option<(i64, String)> {
+    let rest = key.get(prefix_len..)?;
+    let (time, id) = rest.split_at_checked(8)?;
+    let time = i64::from_be_bytes(time.try_into().ok()?) ^ i64::MIN;
+    Some((time, String::from_utf8(id.to_vec()).ok()?))
+}
+
+fn encode_time(micros: i64) -> [u8; 8] {
+    (micros ^ i64::MIN).to_be_bytes()
+}
+
+pub fn u64_value(v: &[u8]) -> u64 {
+    v.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_keys_sort_by_time_including_before_1970() {
+        let s = Scope::All;
+        let keys: Vec<_> = [-5_000_000i64, -1, 0, 1, 1_700_000_000_000_000]
+            .iter()
+            .map(|&t| index_entry(&s, t, "x"))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        let p = index_prefix(&s).len();
+        assert_eq!(decode_entry(p, &keys[0]), Some((-5_000_000, "x".into())));
+    }
+
+    #[test]
+    fn scope_names_round_trip() {
+        for s in [
+            Scope::All,
+            Scope::Category("kinh-te".into()),
+            Scope::Tag("lào cai".into()),
+        ] {
+            assert_eq!(parse_scope_name(&scope_name(&s)), Some(s));
+        }
+    }
+}

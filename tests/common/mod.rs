@@ -1,0 +1,200 @@
+//! Test helpers: spawn the real server on port 0 with a temporary store, and
+//! build articles.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use herald::app::Application;
+use herald::auth::Tokens;
+use herald::config::{Overrides, Settings};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub const TOKEN: &str = "test-token-5f2c";
+
+/// A running server and what it needs to stay alive.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Settings for a test: port 0, a store in `dir`, quiet logs unless TEST_LOG is set.
+pub fn test_settings(dir: &Path) -> Settings {
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.join("data")),
+    };
+    let settings = Settings::load_from(None, &HashMap::new(), &overrides).expect("test settings");
+    if std::env::var_os("TEST_LOG").is_some() {
+        herald::telemetry::init(&settings.log);
+    }
+    settings
+}
+
+/// Spawns the app with the default test settings and one token.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}, Tokens::from_list([TOKEN])).await
+}
+
+/// Spawns the app after letting the caller adjust the settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings), tokens: Tokens) -> TestApp {
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), adjust, tokens).await
+}
+
+/// Spawns the app over the store in `dir` (for restarts).
+pub async fn spawn_app_in(
+    dir: TempDir,
+    adjust: impl FnOnce(&mut Settings),
+    tokens: Tokens,
+) -> TestApp {
+    let mut settings = test_settings(dir.path());
+    adjust(&mut settings);
+    let app = Application::build(settings, tokens)
+        .await
+        .expect("app builds");
+    let addr = app.local_addr();
+    let (tx, rx) = oneshot::channel();
+    let handle = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        dir,
+        shutdown: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// GET `path` and parse the JSON body, asserting the status.
+    pub async fn get_json(&self, path: &str, status: u16) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status().as_u16(), status, "GET {path}");
+        r.json().await.expect("JSON body")
+    }
+
+    /// PUT a JSON article with the test token.
+    pub async fn put_article(&self, id: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(&format!("/api/articles/{id}")))
+            .bearer_auth(TOKEN)
+            .json(body)
+            .send()
+            .await
+            .expect("PUT")
+    }
+
+    /// PUT an article and assert it was accepted.
+    pub async fn put_ok(&self, body: &Value) {
+        let id = body["id"].as_str().expect("id");
+        let r = self.put_article(id, body).await;
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        assert!(status == 200 || status == 201, "PUT {id}: {status} {text}");
+    }
+
+    /// DELETE an article with the test token; returns the status.
+    pub async fn delete_article(&self, id: &str) -> u16 {
+        self.client
+            .delete(self.url(&format!("/api/articles/{id}")))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("DELETE")
+            .status()
+            .as_u16()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task");
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+}
+
+/// A valid Vietnamese article in `category`, published `minute` minutes after a base time.
+pub fn article(id: &str, category: &str, minute: u32) -> Value {
+    json!({
+        "id": id,
+        "url": format!("https://news.example.vn/{category}/{id}.html"),
+        "title": format!("Tin {id}: tăng cường dân vận ở vùng cao"),
+        "summary": "Bản tin tóm tắt.",
+        "content_html": "<p>Nội dung bài viết.</p>",
+        "category": category,
+        "tags": ["dân vận", "Lào Cai"],
+        "authors": [{"name": "Nguyễn Văn A", "email": "a@news.example.vn"}],
+        "published": format!("2024-12-06T{:02}:{:02}:00+07:00", 8 + minute / 60, minute % 60),
+        "images": [{"url": "https://news.example.vn/img/1.jpg", "caption": "Quang cảnh hội nghị.",
+                    "credit": "Ảnh: Lê Minh", "width": 1200, "height": 800, "mime": "image/jpeg"}]
+    })
+}
+
+/// The `herald` binary built for these tests.
+pub fn herald_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_herald")
+}
+
+/// A `herald serve` child process on port 0 over `data`, with its bound address.
+pub struct Served {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+/// Starts `herald serve` and waits until it logs the address it listens on.
+pub fn serve_binary(data: &Path, extra_args: &[&str]) -> Served {
+    let mut child = Command::new(herald_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .args(extra_args)
+        .env("HERALD_API_TOKENS", TOKEN)
+        .env("RUST_LOG", "info")
+        .env_remove("HERALD_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn herald");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("herald exited before listening")
+            .expect("read stderr");
+        if let Some(rest) = line.split("addr=").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            break addr.parse().expect("address in log line");
+        }
+    };
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Served { child, addr }
+}
