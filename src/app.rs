@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::auth::Tokens;
 use crate::category::Catalog;
 use crate::config::Settings;
+use crate::feed::{FeedCache, Site};
 use crate::http::{AppState, router};
 use crate::ingest::Ingest;
 use crate::store::{Store, StoreError};
@@ -65,7 +66,15 @@ impl Application {
         if !tokens.enabled() {
             tracing::warn!("no API token configured: writes are disabled (set HERALD_API_TOKENS)");
         }
+        let feeds = FeedCache::new(
+            Site::from_settings(&settings),
+            ingest.store.clone(),
+            ingest.catalog.clone(),
+            settings.feeds.items,
+            settings.feeds.max_bytes,
+        );
         let state = AppState {
+            feeds: Arc::new(feeds),
             ingest,
             settings: Arc::new(settings),
             tokens: Arc::new(tokens),

@@ -1,6 +1,7 @@
 //! Categories (newspaper sections): declared in config, extendable at run time.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,7 @@ pub fn is_slug(s: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     inner: Arc<RwLock<BTreeMap<String, Category>>>,
+    version: Arc<AtomicU64>,
 }
 
 impl Catalog {
@@ -54,6 +56,7 @@ impl Catalog {
         map.extend(stored.into_iter().map(|c| (c.slug.clone(), c)));
         Catalog {
             inner: Arc::new(RwLock::new(map)),
+            version: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -80,7 +83,14 @@ impl Catalog {
     /// Adds or replaces a category; returns true when it was new.
     pub fn upsert(&self, category: Category) -> bool {
         let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        map.insert(category.slug.clone(), category).is_none()
+        let created = map.insert(category.slug.clone(), category).is_none();
+        self.version.fetch_add(1, Ordering::Release);
+        created
+    }
+
+    /// Grows with every change, so caches of rendered titles know when to refresh.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Category>> {

@@ -38,6 +38,7 @@ pub struct SiteSettings {
     pub base_url: String,
     pub language: String,
     pub description: String,
+    pub id_since: String,
     #[serde(default)]
     pub icon: String,
     #[serde(default)]
@@ -176,6 +177,12 @@ impl Settings {
                 self.site.base_url
             )),
         }
+        if !is_tag_date(&self.site.id_since) {
+            bad.push(format!(
+                "site.id_since: must be a date like 2024 or 2024-06-01, got {:?}",
+                self.site.id_since
+            ));
+        }
         if self.site.title.trim().is_empty() {
             bad.push("site.title: must not be empty".into());
         }
@@ -251,6 +258,18 @@ impl Settings {
     /// The base URL without a trailing slash, ready to have paths appended.
     pub fn base_url(&self) -> &str {
         self.site.base_url.trim_end_matches('/')
+    }
+}
+
+/// True for `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, as a tag: URI date (RFC 4151).
+fn is_tag_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [y] => digits(y, 4),
+        [y, m] => digits(y, 4) && digits(m, 2),
+        [y, m, d] => digits(y, 4) && digits(m, 2) && digits(d, 2),
+        _ => false,
     }
 }
 

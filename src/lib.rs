@@ -9,6 +9,7 @@
 //! - [`category`]: sections, from config and from the API.
 //! - [`scope`]: site / category / tag, the unit of listings and change stamps.
 //! - [`store`]: the only code that knows sled.
+//! - [`feed`]: RSS, Atom, JSON Feed and OPML rendering, and the feed cache.
 //! - [`ingest`]: the write path shared by the API and `herald import`.
 //! - [`auth`]: write tokens.
 //! - [`http`]: the only code that knows axum.
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod category;
 pub mod commands;
 pub mod config;
+pub mod feed;
 pub mod http;
 pub mod ingest;
 pub mod scope;

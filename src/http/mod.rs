@@ -5,6 +5,7 @@ mod auth;
 mod bulk;
 mod categories;
 mod error;
+mod feeds;
 mod health;
 
 use std::sync::Arc;
@@ -20,12 +21,14 @@ pub use error::ApiError;
 
 use crate::auth::Tokens;
 use crate::config::Settings;
+use crate::feed::FeedCache;
 use crate::ingest::Ingest;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub ingest: Ingest,
+    pub feeds: Arc<FeedCache>,
     pub settings: Arc<Settings>,
     pub tokens: Arc<Tokens>,
 }
@@ -55,6 +58,10 @@ pub fn router(state: AppState) -> Router {
                 .get(categories::get_one)
                 .layer(DefaultBodyLimit::max(64 * 1024)),
         )
+        .route("/feeds.opml", get(feeds::opml))
+        .route("/feeds/{file}", get(feeds::site))
+        .route("/feeds/category/{slug}/{file}", get(feeds::category))
+        .route("/feeds/tag/{tag}/{file}", get(feeds::tag))
         .fallback(|| async { ApiError::not_found("no such route", None) })
         .layer(TraceLayer::new_for_http())
         .with_state(state)

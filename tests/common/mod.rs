@@ -152,10 +152,16 @@ pub fn article(id: &str, category: &str, minute: u32) -> Value {
         "category": category,
         "tags": ["dân vận", "Lào Cai"],
         "authors": [{"name": "Nguyễn Văn A", "email": "a@news.example.vn"}],
-        "published": format!("2024-12-06T{:02}:{:02}:00+07:00", 8 + minute / 60, minute % 60),
+        "published": published_at(minute),
         "images": [{"url": "https://news.example.vn/img/1.jpg", "caption": "Quang cảnh hội nghị.",
                     "credit": "Ảnh: Lê Minh", "width": 1200, "height": 800, "mime": "image/jpeg"}]
     })
+}
+
+/// 2024-12-06T08:00:00+07:00 plus `minute` minutes, in RFC 3339.
+pub fn published_at(minute: u32) -> String {
+    let base = chrono::DateTime::parse_from_rfc3339("2024-12-06T08:00:00+07:00").unwrap();
+    (base + chrono::Duration::minutes(minute.into())).to_rfc3339()
 }
 
 /// The `herald` binary built for these tests.

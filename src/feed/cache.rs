@@ -1,0 +1,319 @@
+//! Rendered feeds, kept with their compressed forms until a write touches their scope.
+//!
+//! Each (scope, format, page) has a slot. A request compares the slot's stamp with the
+//! store's in-memory stamp for the scope (and the catalog's version, since section
+//! titles appear in feeds): equal means serve the cached bytes, with no sled read and
+//! no rendering. Otherwise one request renders while concurrent ones wait for it.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::{FeedMeta, Format, ItemView, Site, render_capped};
+use crate::category::{Catalog, Category};
+use crate::scope::Scope;
+use crate::store::{Store, StoreError};
+
+/// Above this many slots the cache starts over, bounding memory against crawlers
+/// walking every tag and page.
+const MAX_SLOTS: usize = 20_000;
+
+/// One rendered feed document in every encoding, with its validators.
+#[derive(Debug)]
+pub struct Rendered {
+    stamp: (u64, u64),
+    pub identity: Bytes,
+    pub gzip: Bytes,
+    pub br: Bytes,
+    /// The strong validator of the identity bytes, without quotes.
+    pub etag: String,
+    /// The newest `updated` among the items.
+    pub last_modified: DateTime<Utc>,
+    pub items: usize,
+}
+
+#[derive(Default)]
+struct Slot {
+    current: RwLock<Option<Arc<Rendered>>>,
+    render: tokio::sync::Mutex<()>,
+}
+
+type Key = (Scope, Format, usize);
+
+/// Counters for operations.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub renders: AtomicU64,
+}
+
+/// The feed cache; shared by every request.
+pub struct FeedCache {
+    site: Site,
+    store: Store,
+    catalog: Catalog,
+    page_size: usize,
+    max_bytes: usize,
+    slots: Mutex<HashMap<Key, Arc<Slot>>>,
+    pub stats: CacheStats,
+}
+
+impl FeedCache {
+    /// A cache over `store`, with pages of `page_size` items and at most `max_bytes`.
+    pub fn new(
+        site: Site,
+        store: Store,
+        catalog: Catalog,
+        page_size: usize,
+        max_bytes: usize,
+    ) -> Self {
+        FeedCache {
+            site,
+            store,
+            catalog,
+            page_size,
+            max_bytes,
+            slots: Mutex::new(HashMap::new()),
+            stats: CacheStats::default(),
+        }
+    }
+
+    /// The site settings feeds are rendered with.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// Page `page` (from 1) of `scope` in `format`; `None` when that page has no items
+    /// and should not exist (a page past the end, or a tag no article has).
+    pub async fn get(
+        self: &Arc<Self>,
+        scope: &Scope,
+        format: Format,
+        page: usize,
+    ) -> Result<Option<Arc<Rendered>>, StoreError> {
+        let stamp = self.stamp(scope);
+        if matches!(scope, Scope::Tag(_)) && stamp.0 == 0 {
+            return Ok(None); // no article has ever carried this tag
+        }
+        let slot = self.slot((scope.clone(), format, page));
+        if let Some(hit) = fresh(&slot, stamp) {
+            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Some(hit));
+        }
+        self.stats.misses.fetch_add(1, Ordering::Relaxed);
+        let _rendering = slot.render.lock().await;
+        let stamp = self.stamp(scope);
+        if let Some(hit) = fresh(&slot, stamp) {
+            return Ok(Some(hit)); // another request rendered it while we waited
+        }
+        let this = Arc::clone(self);
+        let scope = scope.clone();
+        let rendered =
+            tokio::task::spawn_blocking(move || this.render(&scope, format, page, stamp))
+                .await
+                .map_err(|e| StoreError::Corrupt {
+                    what: "feed render".into(),
+                    reason: e.to_string(),
+                })??;
+        let rendered = rendered.map(Arc::new);
+        if let Some(r) = &rendered {
+            *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(r));
+        }
+        Ok(rendered)
+    }
+
+    fn stamp(&self, scope: &Scope) -> (u64, u64) {
+        (self.store.stamp(scope), self.catalog.version())
+    }
+
+    fn slot(&self, key: Key) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.len() >= MAX_SLOTS && !slots.contains_key(&key) {
+            slots.clear();
+        }
+        Arc::clone(slots.entry(key).or_default())
+    }
+
+    /// Reads the page from the store and renders it. Blocking.
+    pub fn render(
+        &self,
+        scope: &Scope,
+        format: Format,
+        page: usize,
+        stamp: (u64, u64),
+    ) -> Result<Option<Rendered>, StoreError> {
+        self.stats.renders.fetch_add(1, Ordering::Relaxed);
+        let offset = (page - 1).saturating_mul(self.page_size);
+        let mut articles = self.store.page(scope, offset, self.page_size + 1)?;
+        let has_next = articles.len() > self.page_size;
+        articles.truncate(self.page_size);
+        if articles.is_empty() && (page > 1 || matches!(scope, Scope::Tag(_))) {
+            return Ok(None);
+        }
+        let views: Vec<ItemView> = articles
+            .iter()
+            .map(|a| ItemView::new(&self.site, a, self.section(&a.category)))
+            .collect();
+        let scope_title = match scope {
+            Scope::Category(slug) => Some(self.section(slug).title),
+            // Show the tag as an editor wrote it, not its lowercased key.
+            Scope::Tag(key) => articles
+                .iter()
+                .flat_map(|a| &a.tags)
+                .find(|t| crate::article::normalize_tag(t) == *key)
+                .cloned(),
+            Scope::All => None,
+        };
+        let mut meta = FeedMeta::new(&self.site, format, scope, scope_title.as_deref(), page);
+        if has_next {
+            meta = meta.with_next(page);
+        }
+        let (identity, kept) = render_capped(&meta, &views, self.max_bytes);
+        let last_modified = views[..kept]
+            .iter()
+            .map(|v| v.updated)
+            .max()
+            .unwrap_or(self.site.started);
+        Ok(Some(Rendered {
+            stamp,
+            etag: etag(&identity),
+            gzip: gzip(&identity).into(),
+            br: brotli(&identity).into(),
+            identity: identity.into(),
+            last_modified,
+            items: kept,
+        }))
+    }
+
+    fn section(&self, slug: &str) -> Category {
+        self.catalog.get(slug).unwrap_or_else(|| Category {
+            slug: slug.to_string(),
+            title: slug.to_string(),
+            description: String::new(),
+        })
+    }
+}
+
+fn fresh(slot: &Slot, stamp: (u64, u64)) -> Option<Arc<Rendered>> {
+    let current = slot.current.read().unwrap_or_else(|e| e.into_inner());
+    current.as_ref().filter(|r| r.stamp == stamp).cloned()
+}
+
+fn etag(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = ::brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+        enc.write_all(bytes).expect("writing to a Vec cannot fail");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::{Article, ArticleInput, Rules};
+    use crate::config::{Overrides, Settings};
+
+    fn setup() -> (tempfile::TempDir, Arc<FeedCache>, Store, Catalog) {
+        let dir = tempfile::tempdir().unwrap();
+        let settings =
+            Settings::load_from(None, &Default::default(), &Overrides::default()).unwrap();
+        let store = Store::open(dir.path(), 8).unwrap();
+        let catalog = Catalog::new(&settings.categories, vec![]);
+        let cache = FeedCache::new(
+            Site::from_settings(&settings),
+            store.clone(),
+            catalog.clone(),
+            50,
+            2_000_000,
+        );
+        (dir, Arc::new(cache), store, catalog)
+    }
+
+    fn article(id: &str, category: &str, catalog: &Catalog) -> Article {
+        let input: ArticleInput = serde_json::from_value(serde_json::json!({
+            "id": id, "url": "https://e.vn/a", "title": "Tiêu đề", "category": category,
+            "published": "2024-12-06T09:00:00+07:00"
+        }))
+        .unwrap();
+        let rules = Rules {
+            categories: catalog,
+            default_language: "vi",
+            max_body_bytes: 1000,
+        };
+        input.validate(&rules).unwrap()
+    }
+
+    #[tokio::test]
+    async fn unchanged_feed_is_served_without_rendering() {
+        let (_dir, cache, store, catalog) = setup();
+        store.put(&article("a", "kinh-te", &catalog)).unwrap();
+        let scope = Scope::Category("kinh-te".into());
+
+        let first = cache.get(&scope, Format::Rss, 1).await.unwrap().unwrap();
+        let second = cache.get(&scope, Format::Rss, 1).await.unwrap().unwrap();
+
+        assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!(cache.stats.renders.load(Ordering::Relaxed), 1);
+        assert_eq!(cache.stats.hits.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn only_writes_to_the_scope_invalidate_it() {
+        let (_dir, cache, store, catalog) = setup();
+        store.put(&article("a", "kinh-te", &catalog)).unwrap();
+        let scope = Scope::Category("kinh-te".into());
+        cache.get(&scope, Format::Atom, 1).await.unwrap();
+
+        store.put(&article("b", "the-thao", &catalog)).unwrap();
+        cache.get(&scope, Format::Atom, 1).await.unwrap();
+        assert_eq!(cache.stats.renders.load(Ordering::Relaxed), 1);
+
+        store.put(&article("c", "kinh-te", &catalog)).unwrap();
+        let fresh = cache.get(&scope, Format::Atom, 1).await.unwrap().unwrap();
+        assert_eq!(cache.stats.renders.load(Ordering::Relaxed), 2);
+        assert_eq!(fresh.items, 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_for_a_stale_feed_render_it_once() {
+        let (_dir, cache, store, catalog) = setup();
+        for i in 0..40 {
+            store
+                .put(&article(&format!("a{i}"), "kinh-te", &catalog))
+                .unwrap();
+        }
+        let scope = Scope::Category("kinh-te".into());
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (cache, scope) = (Arc::clone(&cache), scope.clone());
+                tokio::spawn(
+                    async move { cache.get(&scope, Format::Rss, 1).await.unwrap().unwrap() },
+                )
+            })
+            .collect();
+        let mut etags = std::collections::HashSet::new();
+        for t in tasks {
+            etags.insert(t.await.unwrap().etag.clone());
+        }
+        assert_eq!(etags.len(), 1);
+        assert_eq!(cache.stats.renders.load(Ordering::Relaxed), 1);
+    }
+}

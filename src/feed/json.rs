@@ -1,0 +1,94 @@
+//! JSON Feed 1.1.
+
+use serde::Serialize;
+
+use super::{FeedMeta, ItemView};
+
+/// Name and version, as feeds announce their generator.
+pub const GENERATOR: &str = concat!("Herald ", env!("CARGO_PKG_VERSION"));
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: &'a str,
+    home_page_url: &'a str,
+    feed_url: &'a str,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    favicon: Option<&'a str>,
+    language: &'a str,
+    items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonItem<'a> {
+    id: &'a str,
+    url: &'a str,
+    title: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    summary: &'a str,
+    content_html: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    date_published: String,
+    date_modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<JsonAuthor<'a>>,
+    tags: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonAuthor<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+}
+
+/// Renders a JSON Feed 1.1 document.
+pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: &meta.title,
+        home_page_url: &meta.home_url,
+        feed_url: &meta.self_url,
+        description: &meta.description,
+        next_url: meta.next_url.as_deref(),
+        icon: meta.logo.as_deref().or(meta.icon.as_deref()),
+        favicon: meta.icon.as_deref(),
+        language: &meta.language,
+        items: items.iter().map(item).collect(),
+    };
+    serde_json::to_vec(&feed).expect("a feed always serialises")
+}
+
+fn item(view: &ItemView) -> JsonItem<'_> {
+    let mut tags = vec![view.section.title.as_str()];
+    tags.extend(view.tags.iter().map(String::as_str));
+    JsonItem {
+        id: &view.id,
+        url: &view.link,
+        title: &view.title,
+        summary: &view.summary,
+        content_html: &view.content_html,
+        image: view.images.first().map(|i| i.url.as_str()),
+        date_published: view
+            .published
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        date_modified: view
+            .updated
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        authors: view
+            .authors
+            .iter()
+            .map(|a| JsonAuthor {
+                name: &a.name,
+                url: a.url.as_deref(),
+            })
+            .collect(),
+        tags,
+    }
+}

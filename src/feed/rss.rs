@@ -1,0 +1,98 @@
+//! RSS 2.0 with the content, dc, media and atom namespaces.
+
+use rss::extension::Extension;
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::{Category, Channel, Enclosure, Guid, Item};
+
+use super::{FeedMeta, ItemView};
+
+const NAMESPACES: [(&str, &str); 4] = [
+    ("atom", "http://www.w3.org/2005/Atom"),
+    ("content", "http://purl.org/rss/1.0/modules/content/"),
+    ("dc", "http://purl.org/dc/elements/1.1/"),
+    ("media", "http://search.yahoo.com/mrss/"),
+];
+
+/// Renders an RSS 2.0 document.
+pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
+    let mut links = vec![atom_link("self", &meta.self_url)];
+    links.push(atom_link("first", &meta.first_url));
+    if let Some(prev) = &meta.prev_url {
+        links.push(atom_link("previous", prev));
+    }
+    if let Some(next) = &meta.next_url {
+        links.push(atom_link("next", next));
+    }
+    let channel = Channel {
+        title: meta.title.clone(),
+        link: meta.home_url.clone(),
+        description: meta.description.clone(),
+        language: Some(meta.language.clone()),
+        last_build_date: Some(meta.updated.to_rfc2822()),
+        ttl: Some(meta.ttl_minutes.to_string()),
+        generator: Some(super::json::GENERATOR.to_string()),
+        atom_ext: Some(rss::extension::atom::AtomExtension { links }),
+        namespaces: NAMESPACES
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        items: items.iter().map(item).collect(),
+        ..Default::default()
+    };
+    let bytes = channel
+        .write_to(Vec::new())
+        .expect("writing to a Vec cannot fail");
+    // The crate writes encoding="utf-8"; the declaration aggregators expect is upper case.
+    let decl_lower = br#"<?xml version="1.0" encoding="utf-8"?>"#;
+    let mut out = br#"<?xml version="1.0" encoding="UTF-8"?>"#.to_vec();
+    out.extend_from_slice(bytes.strip_prefix(decl_lower.as_slice()).unwrap_or(&bytes));
+    out
+}
+
+fn atom_link(rel: &str, href: &str) -> atom_syndication::Link {
+    atom_syndication::Link {
+        href: href.to_string(),
+        rel: rel.to_string(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Default::default()
+    }
+}
+
+fn item(view: &ItemView) -> Item {
+    let mut categories = vec![Category {
+        name: view.section.title.clone(),
+        domain: None,
+    }];
+    categories.extend(view.tags.iter().map(|t| Category {
+        name: t.clone(),
+        domain: None,
+    }));
+    let enclosure = view.images.iter().find_map(|img| {
+        Some(Enclosure {
+            url: img.url.clone(),
+            length: img.length?.to_string(),
+            mime_type: img.mime.clone().unwrap_or_else(|| "image/jpeg".into()),
+        })
+    });
+    Item {
+        title: Some(view.title.clone()),
+        link: Some(view.link.clone()),
+        description: (!view.summary.is_empty()).then(|| view.summary.clone()),
+        categories,
+        enclosure,
+        guid: Some(Guid {
+            value: view.id.clone(),
+            permalink: false,
+        }),
+        pub_date: Some(view.published.to_rfc2822()),
+        content: (!view.content_html.is_empty()).then(|| view.content_html.clone()),
+        dublin_core_ext: (!view.authors.is_empty()).then(|| DublinCoreExtension {
+            creators: view.authors.iter().map(|a| a.name.clone()).collect(),
+            ..Default::default()
+        }),
+        extensions: media(view),
+        ..Default::default()
+    }
+}
+
+super::media::media_extensions!(Extension);

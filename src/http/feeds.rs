@@ -1,0 +1,225 @@
+//! `/feeds/…` and `/feeds.opml`: cached feeds with validators and conditional GET.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{ApiError, AppState};
+use crate::article::normalize_tag;
+use crate::feed::{Format, Rendered, render_opml};
+use crate::scope::Scope;
+
+/// Deepest page served; far beyond any real backfill, it bounds the index walk.
+const MAX_PAGE: usize = 10_000;
+
+/// `?page=N`, parsed by hand so a bad value gets a JSON 400 naming it.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+/// `GET /feeds/{file}`: the whole site.
+pub async fn site(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve(&state, Scope::All, &file, q, &headers).await
+}
+
+/// `GET /feeds/category/{slug}/{file}`.
+pub async fn category(
+    State(state): State<AppState>,
+    Path((slug, file)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let catalog = &state.ingest.catalog;
+    if !catalog.contains(&slug) {
+        return Err(ApiError::not_found(
+            format!("unknown category {slug:?}"),
+            Some(catalog.slugs()),
+        ));
+    }
+    serve(&state, Scope::Category(slug), &file, q, &headers).await
+}
+
+/// `GET /feeds/tag/{tag}/{file}`: the tag is matched after NFC and lowercasing.
+pub async fn tag(
+    State(state): State<AppState>,
+    Path((tag, file)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = normalize_tag(&tag);
+    if key != tag {
+        // One URL per feed, matching its self link. The Location is relative to this
+        // URL, so it stays right behind a proxy that mounts Herald under a prefix.
+        let segment =
+            percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC);
+        let mut location = format!("../{segment}/{file}");
+        if let Some(page) = q.page.filter(|p| !p.is_empty()) {
+            let page =
+                percent_encoding::utf8_percent_encode(&page, percent_encoding::NON_ALPHANUMERIC);
+            location = format!("{location}?page={page}");
+        }
+        return Ok((
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, location)],
+        )
+            .into_response());
+    }
+    serve(&state, Scope::Tag(key), &file, q, &headers).await
+}
+
+/// `GET /feeds.opml`: every category feed.
+pub async fn opml(State(state): State<AppState>) -> Response {
+    let body = render_opml(state.feeds.site(), &state.ingest.catalog.all());
+    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+}
+
+async fn serve(
+    state: &AppState,
+    scope: Scope,
+    file: &str,
+    q: PageQuery,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = Format::from_file(file).ok_or_else(|| {
+        ApiError::not_found(
+            format!("no feed named {file:?}; try rss.xml, atom.xml or feed.json"),
+            None,
+        )
+    })?;
+    let page = match q.page.as_deref() {
+        None | Some("") => 1,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|p| (1..=MAX_PAGE).contains(p))
+            .ok_or_else(|| {
+                ApiError::bad_param(
+                    "page",
+                    format!("must be a whole number from 1 to {MAX_PAGE}"),
+                )
+            })?,
+    };
+    match state.feeds.get(&scope, format, page).await? {
+        Some(rendered) => Ok(respond(state, format, &rendered, headers)),
+        None if matches!(scope, Scope::Tag(_)) && page == 1 => Err(ApiError::not_found(
+            format!("no article has the tag {scope}"),
+            None,
+        )),
+        None => Err(ApiError::not_found(
+            format!("{scope} has no page {page}"),
+            None,
+        )),
+    }
+}
+
+fn respond(
+    state: &AppState,
+    format: Format,
+    rendered: &Arc<Rendered>,
+    req: &HeaderMap,
+) -> Response {
+    let feeds = &state.settings.feeds;
+    let (body, encoding) = match negotiate(req) {
+        Encoding::Br => (rendered.br.clone(), Some("br")),
+        Encoding::Gzip => (rendered.gzip.clone(), Some("gzip")),
+        Encoding::Identity => (rendered.identity.clone(), None),
+    };
+    let etag = match encoding {
+        // A strong validator names one representation, so each encoding has its own.
+        Some(enc) => format!("\"{}-{enc}\"", rendered.etag),
+        None => format!("\"{}\"", rendered.etag),
+    };
+    let cache_control = format!(
+        "public, max-age={}, stale-while-revalidate={}",
+        feeds.max_age_secs, feeds.stale_while_revalidate_secs
+    );
+    let mut builder = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::CACHE_CONTROL, cache_control)
+        .header(header::VARY, "Accept-Encoding")
+        .header(
+            header::LAST_MODIFIED,
+            httpdate::fmt_http_date(rendered.last_modified.into()),
+        );
+    if not_modified(req, &rendered.etag, rendered.last_modified) {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .expect("static headers are valid");
+    }
+    builder = builder.header(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Some(enc) = encoding {
+        builder = builder.header(header::CONTENT_ENCODING, enc);
+    }
+    builder
+        .body(Body::from(body))
+        .expect("static headers are valid")
+}
+
+/// If-None-Match wins when present (weak comparison, any encoding's tag); otherwise
+/// If-Modified-Since, compared as a time, never as a string.
+fn not_modified(req: &HeaderMap, etag: &str, last_modified: DateTime<Utc>) -> bool {
+    if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm.split(',').map(str::trim).any(|tag| {
+            let tag = tag.trim_start_matches("W/").trim_matches('"');
+            tag == "*" || tag.split('-').next() == Some(etag)
+        });
+    }
+    req.get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| httpdate::parse_http_date(s.trim()).ok())
+        .is_some_and(|since| {
+            let since: DateTime<Utc> = since.into();
+            last_modified.timestamp() <= since.timestamp()
+        })
+}
+
+enum Encoding {
+    Br,
+    Gzip,
+    Identity,
+}
+
+/// Picks br, then gzip, honouring q=0 refusals.
+fn negotiate(req: &HeaderMap) -> Encoding {
+    let Some(accept) = req
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Encoding::Identity;
+    };
+    let accepts = |name: &str| {
+        accept.split(',').any(|part| {
+            let mut bits = part.split(';').map(str::trim);
+            let coding = bits.next().unwrap_or_default();
+            let q = bits
+                .find_map(|b| {
+                    b.strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
+        })
+    };
+    if accepts("br") {
+        Encoding::Br
+    } else if accepts("gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}

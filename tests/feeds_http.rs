@@ -1,0 +1,239 @@
+//! Feed HTTP behaviour: content types, validators, 304s, compression, errors, OPML.
+
+mod common;
+
+use std::io::Read;
+
+use common::{article, spawn_app};
+use serde_json::Value;
+
+const FEED: &str = "/feeds/category/kinh-te/rss.xml";
+
+async fn get_with(
+    app: &common::TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = app.client.get(app.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_feed_has_its_content_type_and_cache_headers() {
+    let app = spawn_app().await;
+    app.put_ok(&article("a", "kinh-te", 0)).await;
+    for (path, ct) in [
+        ("/feeds/rss.xml", "application/rss+xml; charset=utf-8"),
+        ("/feeds/atom.xml", "application/atom+xml; charset=utf-8"),
+        ("/feeds/feed.json", "application/feed+json; charset=utf-8"),
+        (
+            "/feeds/category/kinh-te/atom.xml",
+            "application/atom+xml; charset=utf-8",
+        ),
+        (
+            "/feeds/tag/l%C3%A0o%20cai/feed.json",
+            "application/feed+json; charset=utf-8",
+        ),
+        ("/feeds.opml", "text/x-opml; charset=utf-8"),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_eq!(header(&r, "content-type"), ct, "{path}");
+    }
+    let r = app.get(FEED).await;
+    assert_eq!(
+        header(&r, "cache-control"),
+        "public, max-age=300, stale-while-revalidate=600"
+    );
+    assert_eq!(header(&r, "vary"), "Accept-Encoding");
+    assert_eq!(header(&r, "last-modified"), "Fri, 06 Dec 2024 01:00:00 GMT");
+    let etag = header(&r, "etag");
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"') && etag.len() > 10,
+        "{etag}"
+    );
+}
+
+#[tokio::test]
+async fn matching_etag_gets_304_with_validators_repeated() {
+    let app = spawn_app().await;
+    app.put_ok(&article("a", "kinh-te", 0)).await;
+    let etag = header(&app.get(FEED).await, "etag");
+
+    let r = get_with(&app, FEED, &[("if-none-match", &etag)]).await;
+
+    assert_eq!(r.status().as_u16(), 304);
+    assert_eq!(header(&r, "etag"), etag);
+    assert_eq!(
+        header(&r, "cache-control"),
+        "public, max-age=300, stale-while-revalidate=600"
+    );
+    assert_eq!(header(&r, "vary"), "Accept-Encoding");
+    assert!(r.bytes().await.unwrap().is_empty());
+    let stale = get_with(&app, FEED, &[("if-none-match", "\"something-else\"")]).await;
+    assert_eq!(stale.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn if_modified_since_is_compared_as_a_time() {
+    let app = spawn_app().await;
+    app.put_ok(&article("a", "kinh-te", 0)).await; // updated 2024-12-06T01:00:00Z
+    for (since, status) in [
+        ("Fri, 06 Dec 2024 01:00:00 GMT", 304),
+        ("Sat, 07 Dec 2024 00:00:00 GMT", 304),
+        ("Friday, 06-Dec-24 01:00:00 GMT", 304), // RFC 850, as old readers send
+        ("Fri Dec  6 01:00:00 2024", 304),       // asctime
+        ("Fri, 06 Dec 2024 00:59:59 GMT", 200),
+        ("not a date", 200),
+    ] {
+        let r = get_with(&app, FEED, &[("if-modified-since", since)]).await;
+        assert_eq!(r.status().as_u16(), status, "{since}");
+    }
+}
+
+#[tokio::test]
+async fn etag_changes_only_when_the_feed_does() {
+    let app = spawn_app().await;
+    app.put_ok(&article("a", "kinh-te", 0)).await;
+    let first = header(&app.get(FEED).await, "etag");
+
+    app.put_ok(&article("b", "the-thao", 5)).await;
+    assert_eq!(
+        header(&app.get(FEED).await, "etag"),
+        first,
+        "another category's write"
+    );
+
+    app.put_ok(&article("c", "kinh-te", 9)).await;
+    let second = header(&app.get(FEED).await, "etag");
+    assert_ne!(second, first, "this category's write");
+    let r = get_with(&app, FEED, &[("if-none-match", &first)]).await;
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn head_works_and_bodies_are_compressed_on_request() {
+    let app = spawn_app().await;
+    app.put_ok(&article("a", "kinh-te", 0)).await;
+    let plain = app.get(FEED).await.bytes().await.unwrap();
+
+    let head = app.client.head(app.url(FEED)).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(
+        header(&head, "content-type"),
+        "application/rss+xml; charset=utf-8"
+    );
+    assert!(head.bytes().await.unwrap().is_empty());
+
+    let gz = get_with(&app, FEED, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(header(&gz, "content-encoding"), "gzip");
+    let gz_etag = header(&gz, "etag");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz.bytes().await.unwrap()[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain);
+    let revalidated = get_with(
+        &app,
+        FEED,
+        &[("accept-encoding", "gzip"), ("if-none-match", &gz_etag)],
+    )
+    .await;
+    assert_eq!(revalidated.status().as_u16(), 304);
+
+    let br = get_with(&app, FEED, &[("accept-encoding", "gzip, deflate, br")]).await;
+    assert_eq!(header(&br, "content-encoding"), "br");
+    let mut unbr = Vec::new();
+    brotli::Decompressor::new(&br.bytes().await.unwrap()[..], 4096)
+        .read_to_end(&mut unbr)
+        .unwrap();
+    assert_eq!(unbr, plain);
+
+    let refused = get_with(&app, FEED, &[("accept-encoding", "br;q=0, gzip;q=0")]).await;
+    assert_eq!(header(&refused, "content-encoding"), "");
+}
+
+#[tokio::test]
+async fn unknown_names_get_json_404s() {
+    let app = spawn_app().await;
+    let r = app.get("/feeds/category/khong-co/rss.xml").await;
+    assert_eq!(r.status().as_u16(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["known"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k == "kinh-te")
+    );
+
+    assert_eq!(
+        app.get("/feeds/tag/chua-ai-dung/rss.xml")
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        app.get("/feeds/category/kinh-te/index.html")
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    for bad in ["0", "-1", "abc", "99999999"] {
+        let r = app.get(&format!("{FEED}?page={bad}")).await;
+        assert_eq!(r.status().as_u16(), 400, "page={bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_tag_in_any_case_or_composition_reaches_its_canonical_feed() {
+    let app = spawn_app().await;
+    app.put_ok(&article("a", "kinh-te", 0)).await; // tags "dân vận", "Lào Cai"
+
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirect
+        .get(app.url("/feeds/tag/L%C3%80O%20CAI/rss.xml?page=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 301);
+    assert_eq!(header(&r, "location"), "../l%C3%A0o%20cai/rss.xml?page=1");
+
+    let decomposed = app.get("/feeds/tag/La%CC%80o%20cai/rss.xml").await;
+    assert_eq!(decomposed.url().path(), "/feeds/tag/l%C3%A0o%20cai/rss.xml");
+    let body = decomposed.text().await.unwrap();
+    assert!(
+        body.contains("<title>Báo Herald – Lào Cai</title>"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn opml_lists_every_category_feed() {
+    let app = spawn_app().await;
+    let body = app.get("/feeds.opml").await.text().await.unwrap();
+    assert!(body.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?>"#));
+    assert!(body.contains(r#"<opml version="2.0">"#));
+    let categories: Value = app.get_json("/api/categories", 200).await;
+    for c in categories["categories"].as_array().unwrap() {
+        let slug = c["slug"].as_str().unwrap();
+        let url = format!(r#"xmlUrl="http://localhost:8080/feeds/category/{slug}/rss.xml""#);
+        assert!(body.contains(&url), "{slug}");
+        assert!(body.contains(&format!(r#"text="{}""#, c["title"].as_str().unwrap())));
+    }
+}
