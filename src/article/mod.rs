@@ -9,7 +9,7 @@ mod validate;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-pub use text::{clean_text, normalize_tag};
+pub use text::{clean_text, normalize_tag, plain_text};
 pub use validate::{
     FieldError, Rules, ValidationErrors, is_http_url, is_language_tag, is_valid_id,
 };

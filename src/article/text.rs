@@ -12,6 +12,34 @@ pub fn clean_text(s: &str) -> String {
     cleaned.trim().to_string()
 }
 
+/// Cleans a field that is plain text by definition (title, summary, tag, caption,
+/// name): markup tags are removed and character references decoded, so a CMS that
+/// sends `<b>Tin nóng</b>` or `Tom &amp; Jerry` stores what a reader should see, and
+/// feeds never carry markup where readers expect text.
+pub fn plain_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let looks_like_tag = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        match after.find(['>', '<']) {
+            Some(end) if looks_like_tag && after.as_bytes()[end] == b'>' => {
+                rest = &after[end + 1..]
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    clean_text(&html_escape::decode_html_entities(&out))
+}
+
 /// The key a tag is indexed and looked up by: cleaned and lowercased.
 pub fn normalize_tag(tag: &str) -> String {
     clean_text(tag).to_lowercase().nfc().collect()
@@ -48,6 +76,18 @@ mod tests {
     #[test]
     fn emoji_and_tabs_survive() {
         assert_eq!(clean_text("x\t😀\ny"), "x\t😀\ny");
+    }
+
+    #[test]
+    fn plain_text_loses_markup_but_keeps_comparisons() {
+        assert_eq!(plain_text("<b>Tin</b> nóng &amp; mới"), "Tin nóng & mới");
+        assert_eq!(
+            plain_text("A & B <script>alert(1)</script> ]]>"),
+            "A & B alert(1) ]]>"
+        );
+        assert_eq!(plain_text("x < y > z, 3<4"), "x < y > z, 3<4");
+        assert_eq!(plain_text("a <!-- c --> b"), "a  b");
+        assert_eq!(plain_text("unclosed <b"), "unclosed <b");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::text::clean_text;
+use super::text::{clean_text, plain_text};
 use super::{Article, ArticleInput, Author, Image};
 use crate::category::Catalog;
 
@@ -67,13 +67,13 @@ impl ArticleInput {
         if !is_http_url(&url) {
             push("url", "required: an absolute http or https URL".into());
         }
-        let title = clean_text(&self.title.unwrap_or_default());
+        let title = plain_text(&self.title.unwrap_or_default());
         if title.is_empty() {
             push("title", "required: must not be empty".into());
         } else if title.chars().count() > MAX_TITLE_CHARS {
             push("title", format!("longer than {MAX_TITLE_CHARS} characters"));
         }
-        let summary = clean_text(&self.summary.unwrap_or_default());
+        let summary = plain_text(&self.summary.unwrap_or_default());
         if summary.chars().count() > MAX_SUMMARY_CHARS {
             push(
                 "summary",
@@ -168,7 +168,7 @@ fn clean_tags(raw: Vec<String>, push: &mut impl FnMut(&str, String)) -> Vec<Stri
     let mut seen = std::collections::HashSet::new();
     let mut tags = Vec::new();
     for (i, tag) in raw.iter().enumerate() {
-        let tag = clean_text(tag);
+        let tag = plain_text(tag);
         if tag.is_empty() {
             push(&format!("tags[{i}]"), "must not be empty".into());
         } else if tag.chars().count() > MAX_TAG_CHARS {
@@ -189,7 +189,7 @@ fn clean_authors(raw: Vec<Author>, push: &mut impl FnMut(&str, String)) -> Vec<A
     }
     let mut authors = Vec::new();
     for (i, a) in raw.into_iter().enumerate() {
-        let name = clean_text(&a.name);
+        let name = plain_text(&a.name);
         if name.is_empty() || name.chars().count() > MAX_SHORT_CHARS {
             push(
                 &format!("authors[{i}].name"),
@@ -251,8 +251,11 @@ fn clean_images(raw: Vec<Image>, push: &mut impl FnMut(&str, String)) -> Vec<Ima
         }
         images.push(Image {
             url,
-            caption: clean_optional(img.caption),
-            credit: clean_optional(img.credit),
+            caption: img
+                .caption
+                .map(|c| plain_text(&c))
+                .filter(|c| !c.is_empty()),
+            credit: img.credit.map(|c| plain_text(&c)).filter(|c| !c.is_empty()),
             mime,
             ..img
         });

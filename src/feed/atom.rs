@@ -41,7 +41,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
         logo: meta.logo.clone(),
         links,
         subtitle: Some(Text::plain(meta.description.clone())),
-        entries: items.iter().map(entry).collect(),
+        entries: entries(items),
         namespaces: BTreeMap::from([(
             "media".to_string(),
             "http://search.yahoo.com/mrss/".to_string(),
@@ -81,7 +81,23 @@ fn link(rel: &str, href: &str, mime: &str) -> Link {
     }
 }
 
-fn entry(view: &ItemView) -> Entry {
+/// The entries, with equal `updated` times told apart by a millisecond each: the
+/// validator warns on ties, which bulk imports with minute-precision times produce.
+fn entries(items: &[ItemView]) -> Vec<Entry> {
+    let mut used = std::collections::HashSet::new();
+    items
+        .iter()
+        .map(|view| {
+            let mut updated = view.updated;
+            while !used.insert(updated) {
+                updated += chrono::Duration::milliseconds(1);
+            }
+            entry(view, updated)
+        })
+        .collect()
+}
+
+fn entry(view: &ItemView, updated: DateTime<Utc>) -> Entry {
     let mut categories = vec![Category {
         term: view.section.slug.clone(),
         scheme: None,
@@ -95,7 +111,7 @@ fn entry(view: &ItemView) -> Entry {
     Entry {
         title: Text::plain(view.title.clone()),
         id: view.id.clone(),
-        updated: fixed(view.updated),
+        updated: fixed(updated),
         published: Some(fixed(view.published)),
         authors: view
             .authors
@@ -109,7 +125,12 @@ fn entry(view: &ItemView) -> Entry {
             .collect(),
         categories,
         links: vec![link("alternate", &view.link, "text/html")],
-        summary: (!view.summary.is_empty()).then(|| Text::plain(view.summary.clone())),
+        // An entry with neither summary nor body still needs text: its title.
+        summary: match (view.summary.is_empty(), view.content_html.is_empty()) {
+            (false, _) => Some(Text::plain(view.summary.clone())),
+            (true, true) => Some(Text::plain(view.title.clone())),
+            (true, false) => None,
+        },
         content: (!view.content_html.is_empty()).then(|| Content {
             value: Some(view.content_html.clone()),
             content_type: Some("html".into()),
@@ -121,3 +142,58 @@ fn entry(view: &ItemView) -> Entry {
 }
 
 super::media::media_extensions!(Extension);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Category;
+    use crate::config::{Overrides, Settings};
+    use crate::feed::{Format, Site};
+    use crate::scope::Scope;
+
+    fn view(id: &str, summary: &str, body: &str) -> ItemView {
+        let t = "2024-12-06T02:00:00Z".parse().unwrap();
+        ItemView {
+            id: format!("tag:x,2024:article:{id}"),
+            title: format!("Tiêu đề {id}"),
+            link: "https://e.vn/a".into(),
+            summary: summary.into(),
+            content_html: body.into(),
+            section: Category {
+                slug: "kinh-te".into(),
+                title: "Kinh tế".into(),
+                description: String::new(),
+            },
+            tags: vec![],
+            authors: vec![],
+            images: vec![],
+            published: t,
+            updated: t,
+        }
+    }
+
+    fn render_two(a: ItemView, b: ItemView) -> String {
+        let settings =
+            Settings::load_from(None, &Default::default(), &Overrides::default()).unwrap();
+        let site = Site::from_settings(&settings);
+        let meta = FeedMeta::new(&site, Format::Atom, &Scope::All, None, 1);
+        String::from_utf8(render(&meta, &[a, b])).unwrap()
+    }
+
+    #[test]
+    fn equal_updated_times_are_told_apart() {
+        let xml = render_two(view("a", "s", "<p>b</p>"), view("b", "s", "<p>b</p>"));
+        assert!(xml.contains("<updated>2024-12-06T02:00:00+00:00</updated>"));
+        assert!(
+            xml.contains("<updated>2024-12-06T02:00:00.001+00:00</updated>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn an_entry_without_text_uses_its_title_as_summary() {
+        let xml = render_two(view("a", "", ""), view("b", "", "<p>body</p>"));
+        assert!(xml.contains("<summary>Tiêu đề a</summary>"), "{xml}");
+        assert!(!xml.contains("<summary>Tiêu đề b</summary>"));
+    }
+}

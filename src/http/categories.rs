@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::auth::WriteAccess;
 use super::{ApiError, AppState, blocking};
-use crate::article::{FieldError, clean_text};
+use crate::article::{FieldError, plain_text};
 use crate::category::{Category, is_slug};
 
 /// The body of `PUT /api/categories/{slug}`.
@@ -60,8 +60,8 @@ pub async fn put_one(
         }
     })?;
     let category = Category {
-        title: clean_text(&input.title.unwrap_or_default()),
-        description: clean_text(&input.description.unwrap_or_default()),
+        title: plain_text(&input.title.unwrap_or_default()),
+        description: plain_text(&input.description.unwrap_or_default()),
         slug,
     };
     let mut fields = Vec::new();

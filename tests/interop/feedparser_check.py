@@ -7,13 +7,14 @@ bozo, the right version, the right entries (following next links), titles with
 diacritics equal to the source, published_parsed equal to the stored instant, and the
 media and caption present.
 """
-import calendar, datetime, json, os, subprocess, sys, tempfile, unicodedata, urllib.request
+import datetime, json, os, sys, unicodedata, urllib.request
+
 import feedparser
 
-root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "target/release/herald"))
-examples = os.path.join(root, "examples/articles.jsonl")
-articles = [json.loads(l) for l in open(examples, encoding="utf-8") if l.strip()]
+import harness
+
+binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "target/release/herald")
+articles = [json.loads(l) for l in open(harness.EXAMPLES, encoding="utf-8") if l.strip()]
 by_id = {a["id"]: a for a in articles}
 passed = failed = 0
 
@@ -32,19 +33,8 @@ def utc_tuple(rfc3339):
 def nfc(s):
     return unicodedata.normalize("NFC", s).strip()
 
-data = tempfile.mkdtemp(prefix="herald-interop-")
-env = dict(os.environ, HERALD_FEEDS__ITEMS="10", RUST_LOG="info")
-env.pop("HERALD_CONFIG", None)
-proc = subprocess.Popen([binary, "serve", "--import", examples, "--listen", "127.0.0.1:0", "--data-dir", data],
-                        cwd=root, env=env, stderr=subprocess.PIPE, text=True)
+proc, base = harness.start(binary, {"HERALD_FEEDS__ITEMS": "10"})
 try:
-    for line in proc.stderr:
-        if "addr=" in line:
-            addr = line.split("addr=")[1].split()[0]
-            break
-    else:
-        sys.exit("herald exited before listening")
-    base = f"http://{addr}"
 
     def fetch(url):
         with urllib.request.urlopen(url) as r:
@@ -103,6 +93,5 @@ try:
                     check(caption is None or f"<figcaption>{nfc(caption)}</figcaption>" in body, f"{prefix}/{file} {id_}: caption")
     print(f"feedparser interop: {passed} passed, {failed} failed")
 finally:
-    proc.terminate()
-    proc.wait(timeout=20)
+    harness.stop(proc)
 sys.exit(1 if failed else 0)
