@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::feed::{FeedCache, Site};
 use crate::http::{AppState, router};
 use crate::ingest::Ingest;
+use crate::related::{self, RelatedIndex};
 use crate::store::{Store, StoreError};
 
 /// Why Herald could not start.
@@ -37,6 +38,53 @@ pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
     Ok(Ingest::new(store, catalog, settings))
 }
 
+/// Builds the related-stories index from every stored article: one pass to count
+/// terms, one to index them. Blocking.
+pub fn build_related(store: &Store) -> Result<RelatedIndex, StoreError> {
+    const BATCH: usize = 4096;
+    let started = std::time::Instant::now();
+    let mut builder = related::Builder::default();
+    for pass in 0..2 {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut articles = store.articles();
+        loop {
+            batch.clear();
+            for article in articles.by_ref().take(BATCH) {
+                batch.push(article?);
+            }
+            if batch.is_empty() {
+                break;
+            }
+            if pass == 0 {
+                builder.count(&batch);
+            } else {
+                builder.add(&batch);
+            }
+            release_free_memory();
+        }
+    }
+    let index = builder.finish();
+    release_free_memory();
+    tracing::info!(
+        articles = index.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "related index built"
+    );
+    Ok(index)
+}
+
+/// Hands memory freed by a build batch back to the system. The build's worker
+/// threads leave freed chunks in glibc's per-thread arenas, which otherwise stay
+/// resident (about 150 MB at 100,000 articles).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no
+    // memory that is in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -53,12 +101,20 @@ impl Application {
         Self::with_ingest(settings, tokens, ingest).await
     }
 
-    /// Like [`Application::build`], over an already-open store.
+    /// Like [`Application::build`], over an already-open store. Builds the related
+    /// index from the store first, unless the ingest path has one.
     pub async fn with_ingest(
         settings: Settings,
         tokens: Tokens,
-        ingest: Ingest,
+        mut ingest: Ingest,
     ) -> Result<Self, StartError> {
+        if ingest.related.is_none() {
+            let store = ingest.store.clone();
+            let index = tokio::task::spawn_blocking(move || build_related(&store))
+                .await
+                .map_err(std::io::Error::other)??;
+            ingest.related = Some(Arc::new(index));
+        }
         let addr = settings.server.listen.clone();
         let listener = TcpListener::bind(&addr)
             .await

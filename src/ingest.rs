@@ -2,20 +2,34 @@
 //! HTTP API and the `import` command. Blocking; callers on the async runtime use
 //! `spawn_blocking`.
 
+use std::sync::{Arc, Mutex};
+
 use serde::Serialize;
 
 use crate::article::{self, Article, ArticleInput, FieldError, ParseError, Rules};
 use crate::category::Catalog;
 use crate::config::Settings;
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::related::RelatedIndex;
+use crate::store::{Store, StoreError};
 
-/// Validates and stores articles.
+/// Validates and stores articles, and keeps the related-stories index in step.
 #[derive(Clone)]
 pub struct Ingest {
     pub store: Store,
     pub catalog: Catalog,
+    /// Absent for one-shot commands (import) that never answer related queries.
+    pub related: Option<Arc<RelatedIndex>>,
+    /// Makes "store, then index" one step, so the index ends in the store's order.
+    order: Arc<Mutex<()>>,
     language: String,
     max_body_bytes: usize,
+}
+
+/// Whether a put created a new article or replaced one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    Replaced,
 }
 
 /// One item of a batch that was not stored.
@@ -51,6 +65,8 @@ impl Ingest {
         Ingest {
             store,
             catalog,
+            related: None,
+            order: Arc::new(Mutex::new(())),
             language: settings.site.language.clone(),
             max_body_bytes: settings.limits.max_body_bytes,
         }
@@ -66,20 +82,41 @@ impl Ingest {
         input.validate(&rules).map_err(|e| e.0)
     }
 
-    /// Stores one valid article durably.
+    /// Stores an article and updates the index; not yet durable.
+    fn put(&self, article: &Article) -> Result<PutOutcome, StoreError> {
+        let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.store.put(article)?;
+        if let Some(index) = &self.related {
+            index.upsert(article, old.as_ref());
+        }
+        Ok(match old {
+            Some(_) => PutOutcome::Replaced,
+            None => PutOutcome::Created,
+        })
+    }
+
+    /// Stores one valid article durably. The flush happens outside the ordering
+    /// lock, so concurrent writers share one disk sync.
     pub fn put_durable(&self, article: &Article) -> Result<PutOutcome, StoreError> {
-        let outcome = self.store.put(article)?;
+        let outcome = self.put(article)?;
         self.store.flush()?;
         Ok(outcome)
     }
 
     /// Deletes one article durably; false when unknown.
     pub fn delete_durable(&self, id: &str) -> Result<bool, StoreError> {
-        let found = self.store.delete(id)?;
-        if found {
+        let old = {
+            let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+            let old = self.store.delete(id)?;
+            if let (Some(index), Some(old)) = (&self.related, &old) {
+                index.remove(old);
+            }
+            old
+        };
+        if old.is_some() {
             self.store.flush()?;
         }
-        Ok(found)
+        Ok(old.is_some())
     }
 
     /// Validates every item, then stores the valid ones (or, when `strict`, nothing
@@ -111,7 +148,7 @@ impl Ingest {
             return Ok(report);
         }
         for article in &valid {
-            match self.store.put(article)? {
+            match self.put(article)? {
                 PutOutcome::Created => report.created += 1,
                 PutOutcome::Replaced => report.replaced += 1,
             }

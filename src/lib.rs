@@ -8,6 +8,7 @@
 //! - [`article`]: the article model and ingest validation.
 //! - [`category`]: sections, from config and from the API.
 //! - [`scope`]: site / category / tag, the unit of listings and change stamps.
+//! - [`related`]: the related-stories index (tokenizer, BM25 scoring); no I/O.
 //! - [`store`]: the only code that knows sled.
 //! - [`feed`]: RSS, Atom, JSON Feed and OPML rendering, and the feed cache.
 //! - [`ingest`]: the write path shared by the API and `herald import`.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod feed;
 pub mod http;
 pub mod ingest;
+pub mod related;
 pub mod scope;
 pub mod store;
 pub mod telemetry;

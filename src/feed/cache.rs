@@ -98,9 +98,6 @@ impl FeedCache {
         page: usize,
     ) -> Result<Option<Arc<Rendered>>, StoreError> {
         let stamp = self.stamp(scope);
-        if matches!(scope, Scope::Tag(_)) && stamp.0 == 0 {
-            return Ok(None); // no article has ever carried this tag
-        }
         let slot = self.slot((scope.clone(), format, page));
         if let Some(hit) = fresh(&slot, stamp) {
             self.stats.hits.fetch_add(1, Ordering::Relaxed);
@@ -113,17 +110,27 @@ impl FeedCache {
             return Ok(Some(hit)); // another request rendered it while we waited
         }
         let this = Arc::clone(self);
-        let scope = scope.clone();
+        let owned = scope.clone();
         let rendered =
-            tokio::task::spawn_blocking(move || this.render(&scope, format, page, stamp))
+            tokio::task::spawn_blocking(move || this.render(&owned, format, page, stamp))
                 .await
                 .map_err(|e| StoreError::Corrupt {
                     what: "feed render".into(),
                     reason: e.to_string(),
                 })??;
         let rendered = rendered.map(Arc::new);
-        if let Some(r) = &rendered {
-            *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(r));
+        match &rendered {
+            Some(r) => {
+                *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(r))
+            }
+            // Nothing to cache; drop the slot so probing for unknown tags or pages
+            // leaves no trace in memory.
+            None => {
+                self.slots
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&(scope.clone(), format, page));
+            }
         }
         Ok(rendered)
     }

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::auth::WriteAccess;
 use super::{ApiError, AppState, blocking};
 use crate::article::{self, Article, FieldError, ParseError, normalize_tag};
+use crate::ingest::PutOutcome;
 use crate::scope::Scope;
-use crate::store::{Cursor, PutOutcome};
+use crate::store::Cursor;
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;

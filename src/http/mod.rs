@@ -7,6 +7,7 @@ mod categories;
 mod error;
 mod feeds;
 mod health;
+mod related;
 
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(articles::delete_one)
                 .layer(article_limit),
         )
+        .route("/api/articles/{id}/related", get(related::related))
         .route("/api/categories", get(categories::list))
         .route(
             "/api/categories/{slug}",

@@ -8,13 +8,6 @@ use super::{Store, StoreError, keys, sled_err};
 use crate::article::Article;
 use crate::scope::Scope;
 
-/// Whether a put created a new article or replaced one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutOutcome {
-    Created,
-    Replaced,
-}
-
 /// A position in a newest-first listing: everything strictly older comes next.
 /// Written as `{published UTC microseconds}~{id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,9 +61,9 @@ impl Store {
         raw.map(|v| decode(id, &v)).transpose()
     }
 
-    /// Creates or replaces an article and every index entry, in one atomic batch.
-    /// Not durable until [`Store::flush`].
-    pub fn put(&self, article: &Article) -> Result<PutOutcome, StoreError> {
+    /// Creates or replaces an article and every index entry, in one atomic batch;
+    /// returns the version it replaced. Not durable until [`Store::flush`].
+    pub fn put(&self, article: &Article) -> Result<Option<Article>, StoreError> {
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let old = self.get(&article.id)?;
         let mut batch = sled::Batch::default();
@@ -92,48 +85,34 @@ impl Store {
             count_change,
             &format!("store article {}", article.id),
         )?;
-        Ok(if old.is_some() {
-            PutOutcome::Replaced
-        } else {
-            PutOutcome::Created
-        })
+        Ok(old)
     }
 
-    /// Deletes an article and its index entries; false when there was none.
-    pub fn delete(&self, id: &str) -> Result<bool, StoreError> {
+    /// Deletes an article and its index entries; returns it, or `None` when unknown.
+    pub fn delete(&self, id: &str) -> Result<Option<Article>, StoreError> {
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let Some(old) = self.get(id)? else {
-            return Ok(false);
+            return Ok(None);
         };
         let mut batch = sled::Batch::default();
         let touched = unindex(&mut batch, &old);
         batch.remove(keys::article(id));
         self.commit(batch, touched, -1, &format!("delete article {id}"))?;
-        Ok(true)
+        Ok(Some(old))
     }
 
-    /// Stamps the touched scopes and applies the batch; the caller holds the writer lock.
+    /// Applies the batch and stamps the touched scopes; the caller holds the writer lock.
     fn commit(
         &self,
-        mut batch: sled::Batch,
+        batch: sled::Batch,
         touched: BTreeSet<Scope>,
         count_change: i64,
         action: &str,
     ) -> Result<(), StoreError> {
-        let seq = self
-            .db
-            .get(keys::SEQ)
-            .map_err(sled_err(action))?
-            .map_or(0, |v| keys::u64_value(&v))
-            + 1;
-        batch.insert(keys::SEQ, &seq.to_be_bytes());
-        for scope in &touched {
-            batch.insert(keys::stamp(scope), &seq.to_be_bytes());
-        }
         let count = self.article_count().saturating_add_signed(count_change);
-        batch.insert(keys::COUNT, &count.to_be_bytes());
         self.db.apply_batch(batch).map_err(sled_err(action))?;
         self.count.store(count, Ordering::Relaxed);
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut stamps = self.stamps.write().unwrap_or_else(|e| e.into_inner());
         for scope in touched {
             stamps.insert(scope, seq);

@@ -2,11 +2,8 @@
 //!
 //! ```text
 //! meta/schema                       u32 BE: schema version
-//! n/seq                             u64 BE: last change number
-//! n/count                           u64 BE: number of articles
 //! a/{id}                            article JSON
 //! x/{scope}\0{time:8}{id}           empty: index of a scope, ordered by published time
-//! s/{scope}                         u64 BE: change number of the last write to the scope
 //! k/{slug}                          category JSON, for categories set at run time
 //! ```
 //! Times are UTC microseconds with the sign bit flipped, big-endian, so that byte
@@ -15,10 +12,7 @@
 use crate::scope::Scope;
 
 pub const SCHEMA: &[u8] = b"meta/schema";
-pub const SEQ: &[u8] = b"n/seq";
-pub const COUNT: &[u8] = b"n/count";
 pub const ARTICLE_PREFIX: &[u8] = b"a/";
-pub const STAMP_PREFIX: &[u8] = b"s/";
 pub const CATEGORY_PREFIX: &[u8] = b"k/";
 
 pub fn article(id: &str) -> Vec<u8> {
@@ -35,19 +29,6 @@ pub fn scope_name(scope: &Scope) -> String {
         Scope::Category(slug) => format!("c:{slug}"),
         Scope::Tag(tag) => format!("t:{tag}"),
     }
-}
-
-pub fn parse_scope_name(name: &str) -> Option<Scope> {
-    match name.split_once(':') {
-        None if name == "all" => Some(Scope::All),
-        Some(("c", slug)) => Some(Scope::Category(slug.into())),
-        Some(("t", tag)) => Some(Scope::Tag(tag.into())),
-        _ => None,
-    }
-}
-
-pub fn stamp(scope: &Scope) -> Vec<u8> {
-    [STAMP_PREFIX, scope_name(scope).as_bytes()].concat()
 }
 
 /// The prefix shared by every index entry of a scope.
@@ -84,10 +65,6 @@ fn encode_time(micros: i64) -> [u8; 8] {
     (micros ^ i64::MIN).to_be_bytes()
 }
 
-pub fn u64_value(v: &[u8]) -> u64 {
-    v.try_into().map(u64::from_be_bytes).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,16 +79,5 @@ mod tests {
         assert!(keys.windows(2).all(|w| w[0] < w[1]));
         let p = index_prefix(&s).len();
         assert_eq!(decode_entry(p, &keys[0]), Some((-5_000_000, "x".into())));
-    }
-
-    #[test]
-    fn scope_names_round_trip() {
-        for s in [
-            Scope::All,
-            Scope::Category("kinh-te".into()),
-            Scope::Tag("lào cai".into()),
-        ] {
-            assert_eq!(parse_scope_name(&scope_name(&s)), Some(s));
-        }
     }
 }

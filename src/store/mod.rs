@@ -1,10 +1,16 @@
 //! The article store: the only code that knows sled.
 //!
-//! One sled tree holds articles, per-scope time indexes, change stamps and run-time
-//! categories (layout in `keys`). Each write is one atomic batch, serialised by a
-//! writer lock so that reading the old version and replacing it cannot interleave.
-//! A write is durable once [`Store::flush`] returns; concurrent flushes share one
-//! disk sync, which gives group commit for free.
+//! One sled tree holds articles, per-scope time indexes and run-time categories
+//! (layout in `keys`). Each write is one atomic batch, serialised by a writer lock so
+//! that reading the old version and replacing it cannot interleave. A write is durable
+//! once [`Store::flush`] returns; concurrent flushes share one disk sync, which gives
+//! group commit for free.
+//!
+//! Change stamps and the article count live in memory, not in sled: rewriting a few
+//! shared keys on every write churned sled's log into freeing its tail segments, the
+//! path on which sled 0.34.7 can deadlock (spacejam/sled#1412). Stamps only need to
+//! move within one process (the feed cache is in memory too); the count is taken at
+//! open.
 
 mod articles;
 mod categories;
@@ -17,7 +23,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::scope::Scope;
 
-pub use articles::{Cursor, PutOutcome};
+pub use articles::Cursor;
 
 /// The version of the key layout this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -50,6 +56,7 @@ pub struct Store {
     db: sled::Db,
     writer: Arc<Mutex<()>>,
     stamps: Arc<RwLock<HashMap<Scope, u64>>>,
+    seq: Arc<AtomicU64>,
     count: Arc<AtomicU64>,
 }
 
@@ -63,18 +70,18 @@ impl Store {
             .open()
             .map_err(sled_err(format!("open {}", dir.display())))?;
         check_schema(&db)?;
-        let count = db
-            .get(keys::COUNT)
-            .map_err(sled_err("read the article count"))?
-            .map_or(0, |v| keys::u64_value(&v));
-        let store = Store {
+        let mut count = 0;
+        for key in db.scan_prefix(keys::ARTICLE_PREFIX).keys() {
+            key.map_err(sled_err("count articles"))?;
+            count += 1;
+        }
+        Ok(Store {
             db,
             writer: Arc::new(Mutex::new(())),
             stamps: Arc::new(RwLock::new(HashMap::new())),
+            seq: Arc::new(AtomicU64::new(0)),
             count: Arc::new(AtomicU64::new(count)),
-        };
-        store.load_stamps()?;
-        Ok(store)
+        })
     }
 
     /// Makes every write so far durable. Blocking: call it off the async workers.
@@ -86,7 +93,7 @@ impl Store {
     }
 
     /// The change number of the last write that touched `scope` (0 if none since
-    /// the store was created). Answered from memory.
+    /// this process opened the store). Answered from memory.
     pub fn stamp(&self, scope: &Scope) -> u64 {
         let stamps = self.stamps.read().unwrap_or_else(|e| e.into_inner());
         stamps.get(scope).copied().unwrap_or(0)
@@ -100,18 +107,6 @@ impl Store {
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
-    }
-
-    fn load_stamps(&self) -> Result<(), StoreError> {
-        let mut stamps = self.stamps.write().unwrap_or_else(|e| e.into_inner());
-        for item in self.db.scan_prefix(keys::STAMP_PREFIX) {
-            let (k, v) = item.map_err(sled_err("load change stamps"))?;
-            let name = String::from_utf8_lossy(&k[keys::STAMP_PREFIX.len()..]).into_owned();
-            if let Some(scope) = keys::parse_scope_name(&name) {
-                stamps.insert(scope, keys::u64_value(&v));
-            }
-        }
-        Ok(())
     }
 }
 

@@ -1,13 +1,14 @@
 """Shared by the interop checks: start the Herald binary on a free port."""
-import os, subprocess, tempfile
+import os, subprocess, tempfile, threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, "examples/articles.jsonl")
 
 
-def start(binary, env=None, import_examples=True):
-    """Runs `herald serve` over a new temporary store; returns (process, base URL)."""
-    data = tempfile.mkdtemp(prefix="herald-interop-")
+def start(binary, env=None, import_examples=True, data=None):
+    """Runs `herald serve` over `data` (default: a new temporary store); returns
+    (process, base URL)."""
+    data = data or tempfile.mkdtemp(prefix="herald-interop-")
     full_env = dict(os.environ, RUST_LOG="info", **(env or {}))
     full_env.pop("HERALD_CONFIG", None)
     args = [os.path.abspath(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", data]
@@ -16,6 +17,8 @@ def start(binary, env=None, import_examples=True):
     proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:
         if "addr=" in line:
+            # Keep reading the log, or a chatty server would block on a full pipe.
+            threading.Thread(target=lambda: proc.stderr.read(), daemon=True).start()
             return proc, "http://" + line.split("addr=")[1].split()[0]
     raise SystemExit("herald exited before listening")
 

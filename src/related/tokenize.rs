@@ -1,0 +1,197 @@
+//! Terms for relatedness: syllables and syllable bigrams, case-folded, diacritics kept.
+//!
+//! Vietnamese writes one syllable per space-separated token and most words are two or
+//! three syllables ("biên giới", "Lào Cai"), so adjacent-syllable bigrams stand in for
+//! words without a segmenter. Diacritics are kept: "bão" (storm) is not "báo"
+//! (newspaper). Terms are hashed to 32 bits; an occasional collision only adds noise.
+//! This runs over every article at start, so it allocates nothing per word.
+
+use std::hash::Hasher;
+use std::sync::LazyLock;
+
+use rustc_hash::{FxHashSet, FxHasher};
+
+/// A hashed term.
+pub type Term = u32;
+
+/// Calls `emit(term)` for every unigram (not a stop word) and every bigram (unless
+/// both halves are stop words) of `text`. Bigrams never span punctuation. With `html`,
+/// markup tags and character references count as punctuation.
+pub fn terms(text: &str, html: bool, mut emit: impl FnMut(Term)) {
+    let mut word = String::with_capacity(32);
+    let mut prev: Option<(u64, bool)> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() {
+            if c.is_ascii() {
+                word.push(c.to_ascii_lowercase());
+            } else if c.is_lowercase() {
+                word.push(c); // most Vietnamese letters; skips the slower case mapping
+            } else {
+                word.extend(c.to_lowercase());
+            }
+            continue;
+        }
+        let inner_apostrophe =
+            matches!(c, '\'' | '’') && chars.peek().is_some_and(|n| n.is_alphanumeric());
+        flush(&mut word, &mut prev, &mut emit);
+        if inner_apostrophe {
+            // "Fed's": the word ends, the phrase goes on.
+            while chars.peek().is_some_and(|n| n.is_alphanumeric()) {
+                chars.next();
+            }
+        } else if html && c == '<' {
+            for n in chars.by_ref() {
+                if n == '>' {
+                    break;
+                }
+            }
+            prev = None;
+        } else if html && c == '&' {
+            while chars
+                .peek()
+                .is_some_and(|n| n.is_alphanumeric() || *n == '#')
+            {
+                chars.next();
+            }
+            if chars.peek() == Some(&';') {
+                chars.next();
+            }
+            prev = None;
+        } else if !c.is_whitespace() {
+            prev = None; // punctuation separates phrases
+        }
+    }
+    flush(&mut word, &mut prev, &mut emit);
+}
+
+fn flush(word: &mut String, prev: &mut Option<(u64, bool)>, emit: &mut impl FnMut(Term)) {
+    if word.is_empty() {
+        return;
+    }
+    fold_plural(word);
+    let h = hash_str(word);
+    let stop = STOP_HASHES.contains(&h);
+    let single = word.chars().nth(1).is_none();
+    if !stop && (!single || word.bytes().all(|b| b.is_ascii_digit())) {
+        emit(fold(h));
+    }
+    if let Some((p, p_stop)) = *prev
+        && !(stop && p_stop)
+    {
+        emit(fold(
+            p.rotate_left(17) ^ h.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ));
+    }
+    *prev = Some((h, stop));
+    word.clear();
+}
+
+/// A crude English plural fold; no Vietnamese syllable ends in "s", so it never
+/// touches Vietnamese.
+fn fold_plural(w: &mut String) {
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && w.is_ascii() {
+        w.pop();
+    }
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+fn fold(v: u64) -> Term {
+    (v ^ (v >> 32)) as u32
+}
+
+/// The term of a whole tag, so that sharing a tag counts beyond its words.
+pub fn tag_term(tag_key: &str) -> Term {
+    fold(hash_str(tag_key).wrapping_add(0x7A67))
+}
+
+/// Stop words by hash: one set lookup per word instead of string comparisons.
+static STOP_HASHES: LazyLock<FxHashSet<u64>> =
+    LazyLock::new(|| STOP_VI.iter().chain(STOP_EN).map(|w| hash_str(w)).collect());
+
+/// Vietnamese function words (sorted bytewise, to keep them easy to scan).
+const STOP_VI: &[&str] = &[
+    "ai", "bị", "bởi", "cho", "chúng", "chưa", "các", "cái", "còn", "có", "cùng", "cũng", "của",
+    "do", "gì", "hay", "hơn", "khi", "không", "là", "lên", "lại", "mà", "một", "mới", "nay",
+    "nhiều", "như", "nhưng", "những", "này", "nên", "nó", "nếu", "qua", "ra", "rất", "rằng", "sau",
+    "sẽ", "theo", "thì", "trong", "trên", "tại", "tới", "từ", "và", "vào", "vì", "vẫn", "về",
+    "với", "đang", "đây", "đã", "đó", "được", "đến", "để",
+];
+
+/// English function words (sorted), plural-folded like the text.
+const STOP_EN: &[&str] = &[
+    "a", "about", "after", "all", "also", "an", "and", "are", "as", "at", "be", "been", "but",
+    "by", "can", "could", "did", "do", "for", "from", "ha", "had", "has", "have", "he", "her",
+    "his", "how", "i", "if", "in", "into", "is", "it", "its", "more", "most", "new", "no", "not",
+    "of", "on", "one", "or", "our", "out", "over", "said", "say", "she", "so", "than", "that",
+    "the", "their", "them", "there", "they", "thi", "this", "to", "up", "wa", "was", "we", "were",
+    "what", "when", "which", "who", "will", "with", "would", "you",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str) -> Vec<Term> {
+        let mut v = Vec::new();
+        terms(text, true, |t| v.push(t));
+        v
+    }
+
+    fn has_bigram(text: &str, a: &str, b: &str) -> bool {
+        let (ha, hb) = (hash_str(a), hash_str(b));
+        all(text).contains(&fold(
+            ha.rotate_left(17) ^ hb.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ))
+    }
+
+    fn has_word(text: &str, w: &str) -> bool {
+        all(text).contains(&fold(hash_str(w)))
+    }
+
+    #[test]
+    fn stop_lists_are_sorted() {
+        assert!(STOP_VI.windows(2).all(|w| w[0] < w[1]));
+        assert!(STOP_EN.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn syllables_and_bigrams_fold_case_and_keep_diacritics() {
+        let text = "Biên giới Lào Cai";
+        assert!(has_word(text, "biên") && has_word(text, "giới"));
+        assert!(has_bigram(text, "biên", "giới") && has_bigram(text, "lào", "cai"));
+        assert_ne!(all("bão"), all("báo"));
+        assert_eq!(all("BÃO"), all("bão"));
+    }
+
+    #[test]
+    fn stop_words_and_punctuation_break_what_they_should() {
+        let text = "của và, bão lũ";
+        assert!(!has_word(text, "của"));
+        assert!(!has_bigram(text, "của", "và"), "both halves are stop words");
+        assert!(!has_bigram(text, "và", "bão"), "a comma ends the phrase");
+        assert!(has_bigram(text, "bão", "lũ"));
+    }
+
+    #[test]
+    fn markup_is_skipped_and_separates() {
+        let html = "<p class=\"x\">cầu</p><p>Cốc Lếu &amp; cảng</p>";
+        assert!(has_bigram(html, "cốc", "lếu"));
+        assert!(
+            !has_bigram(html, "cầu", "cốc"),
+            "paragraphs are separate phrases"
+        );
+        assert!(!has_word(html, "class") && !has_word(html, "amp"));
+    }
+
+    #[test]
+    fn english_plurals_and_possessives_fold() {
+        assert!(has_bigram("Fed's rates", "fed", "rate"));
+        assert!(has_word("the markets", "market"));
+    }
+}
