@@ -129,16 +129,19 @@ impl Ingest {
     ) -> Result<BatchReport, StoreError> {
         let mut report = BatchReport::default();
         let mut valid = Vec::with_capacity(items.len());
-        for (index, item) in items.into_iter().enumerate() {
+        let checked = crate::par::map(items, |item| {
             let checked = item.input.map_err(|e| (None, vec![e])).and_then(|input| {
                 let id = input.id.clone();
                 self.validate(input).map_err(|f| (id, f))
             });
+            (item.line, checked)
+        });
+        for (index, (line, checked)) in checked.into_iter().enumerate() {
             match checked {
                 Ok(article) => valid.push(article),
                 Err((id, fields)) => report.failed.push(ItemError {
                     index,
-                    line: item.line,
+                    line,
                     id,
                     fields,
                 }),
@@ -163,14 +166,15 @@ impl Ingest {
 
 /// Splits JSON Lines into items, numbering lines from 1 and skipping blank ones.
 pub fn parse_lines(text: &str) -> Vec<RawItem> {
-    text.lines()
+    let lines: Vec<(usize, &str)> = text
+        .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| RawItem {
-            line: Some(i + 1),
-            input: article::parse_input(l.as_bytes()).map_err(parse_error_field),
-        })
-        .collect()
+        .collect();
+    crate::par::map(lines, |(i, l)| RawItem {
+        line: Some(i + 1),
+        input: article::parse_input(l.as_bytes()).map_err(parse_error_field),
+    })
 }
 
 /// A parse error as a field error, for batch reports.

@@ -13,6 +13,7 @@
 //! - [`feed`]: RSS, Atom, JSON Feed and OPML rendering, and the feed cache.
 //! - [`ingest`]: the write path shared by the API and `herald import`.
 //! - [`auth`]: write tokens.
+//! - [`par`]: parallel map for CPU-bound batch work.
 //! - [`http`]: the only code that knows axum.
 //! - [`app`]: wiring and the server lifecycle.
 //! - [`commands`]: the CLI subcommands other than `serve`.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod feed;
 pub mod http;
 pub mod ingest;
+pub mod par;
 pub mod related;
 pub mod scope;
 pub mod store;

@@ -1,6 +1,6 @@
 //! Text normalisation applied to everything that comes in.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 /// NFC-normalises, removes characters that XML 1.0 (or a feed reader) cannot take,
 /// and trims surrounding whitespace.
@@ -8,6 +8,13 @@ use unicode_normalization::UnicodeNormalization;
 /// Vietnamese arrives both precomposed and decomposed; NFC makes "bão" one string
 /// whichever way it was typed, so matching, tags and feeds agree.
 pub fn clean_text(s: &str) -> String {
+    let trimmed = s.trim();
+    // Most text arrives clean and composed: check cheaply before rebuilding it.
+    if trimmed.chars().all(is_xml_safe)
+        && unicode_normalization::is_nfc_quick(trimmed.chars()) == IsNormalized::Yes
+    {
+        return trimmed.to_string();
+    }
     let cleaned: String = s.nfc().filter(|&c| is_xml_safe(c)).collect();
     cleaned.trim().to_string()
 }

@@ -35,7 +35,7 @@ impl Builder {
     /// First pass: count the batch's terms.
     pub fn count(&mut self, batch: &[Article]) {
         let df = &self.index.df;
-        parallel(batch, |a| {
+        crate::par::map(batch.iter().collect(), |a| {
             for t in index::profile(a).terms() {
                 df.add(t);
             }
@@ -45,13 +45,11 @@ impl Builder {
     /// Second pass: index the batch.
     pub fn add(&mut self, batch: &[Article]) {
         let index = &self.index;
-        let mut prepared: Vec<Option<index::Prepared>> = (0..batch.len()).map(|_| None).collect();
-        let slots: Vec<_> = prepared.iter_mut().zip(batch).collect();
-        parallel_mut(slots, |(slot, a)| {
-            **slot = Some(index.prepare(&index::profile(a), 2))
+        let prepared = crate::par::map(batch.iter().collect(), |a| {
+            index.prepare(&index::profile(a), 2)
         });
         for (a, p) in batch.iter().zip(prepared) {
-            self.index.insert(a, p.expect("every article was prepared"));
+            self.index.insert(a, p);
         }
     }
 
@@ -61,32 +59,6 @@ impl Builder {
             inner: RwLock::new(self.index),
         }
     }
-}
-
-fn workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
-}
-
-/// Runs `f` over `items` on every core.
-fn parallel<T: Sync>(items: &[T], f: impl Fn(&T) + Sync) {
-    let chunk = items.len().div_ceil(workers()).max(1);
-    std::thread::scope(|s| {
-        for part in items.chunks(chunk) {
-            s.spawn(|| part.iter().for_each(&f));
-        }
-    });
-}
-
-/// Runs `f` over owned `items` on every core.
-fn parallel_mut<T: Send>(mut items: Vec<T>, f: impl Fn(&mut T) + Sync) {
-    let chunk = items.len().div_ceil(workers()).max(1);
-    std::thread::scope(|s| {
-        for part in items.chunks_mut(chunk) {
-            s.spawn(|| part.iter_mut().for_each(&f));
-        }
-    });
 }
 
 impl RelatedIndex {

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Herald's performance benchmark, side by side with nginx. Run it with bench/run.sh.
+
+Everything runs on 127.0.0.1 with bounded durations. Data: bench/synth.py (corpus
+rows with new ids, shifted dates, rotated sentences). Prints one table and writes
+bench/RESULTS.md. `--quick` shortens every run (for a smoke test).
+"""
+import argparse, datetime, json, os, platform, re, shutil, subprocess, sys, tempfile, threading, time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "interop"))
+import harness  # noqa: E402
+
+BIN = os.path.join(harness.ROOT, "target/release/herald")
+TOKEN = "bench-token"
+p = argparse.ArgumentParser()
+p.add_argument("--quick", action="store_true")
+p.add_argument("--sizes", default="10000,100000,1000000")
+args = p.parse_args()
+DUR = 2 if args.quick else 5
+WORK = tempfile.mkdtemp(prefix="herald-bench-")
+results = []  # (section, name, herald, reference, goal/verdict)
+
+
+def section(title):
+    print(f"\n== {title}", flush=True)
+
+
+def record(sec, name, value, ref="", note=""):
+    results.append((sec, name, value, ref, note))
+    print(f"  {name:<46} {value:<28} {ref:<24} {note}", flush=True)
+
+
+def synth(n):
+    path = os.path.join(WORK, f"syn{n}.jsonl")
+    if not os.path.exists(path):
+        subprocess.run([sys.executable, os.path.join(HERE, "synth.py"), str(n), path], check=True)
+    return path
+
+
+def import_store(n):
+    data = os.path.join(WORK, f"data{n}")
+    if not os.path.exists(data):
+        t = time.time()
+        subprocess.run([BIN, "import", synth(n), "--data-dir", data], check=True,
+                       stderr=subprocess.DEVNULL, env=dict(os.environ, RUST_LOG="warn"))
+        return data, time.time() - t
+    return data, None
+
+
+def wrk(url, conns=32, threads=2, headers=(), script=None, dur=DUR):
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{dur}s", "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    rps = float(re.search(r"Requests/sec:\s+(\S+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, errs.groups())) if errs else 0)
+    return rps, lat.get("50", "?"), lat.get("99", "?"), errors
+
+
+def ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    if not m:
+        return float("nan")
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+
+
+def get(url, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def put(base, article):
+    req = urllib.request.Request(f"{base}/api/articles/{article['id']}", data=json.dumps(article).encode(),
+                                 method="PUT", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req) as r:
+        return r.status
+
+
+def start_nginx(root):
+    port_probe = __import__("socket").socket()
+    port_probe.bind(("127.0.0.1", 0))
+    port = port_probe.getsockname()[1]
+    port_probe.close()
+    conf = os.path.join(WORK, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 2; daemon off; pid {WORK}/nginx.pid; error_log {WORK}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
+  types {{ application/rss+xml xml; }}
+  server {{ listen 127.0.0.1:{port}; root {root}; gzip_static on; etag on; }} }}
+""")
+    proc = subprocess.Popen(["nginx", "-c", conf], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def feed_serving(base):
+    section("1. Feed serving: cached 50-item category feed, wrk -t2 -c32, Herald vs nginx (same bytes)")
+    root = os.path.join(WORK, "www")
+    os.makedirs(root, exist_ok=True)
+    os.chmod(WORK, 0o755)  # nginx's workers run unprivileged
+    nginx, nbase = start_nginx(root)
+    try:
+        for fmt in ["rss.xml", "atom.xml"]:
+            path = f"/feeds/category/kinh-te/{fmt}"
+            _, h, body = get(base + path)
+            _, _, gz = get(base + path, {"Accept-Encoding": "gzip"})
+            with open(os.path.join(root, fmt), "wb") as f:
+                f.write(body)
+            with open(os.path.join(root, fmt + ".gz"), "wb") as f:
+                f.write(gz)
+            for name in (fmt, fmt + ".gz"):
+                os.chmod(os.path.join(root, name), 0o644)
+            nstatus, nh, nbody = get(f"{nbase}/{fmt}")
+            assert nstatus == 200 and nbody == body, f"nginx answered {nstatus}: {open(WORK + '/nginx-error.log').read()}"
+            nh = {k.lower(): v for k, v in nh.items()}
+            cases = [("plain", [], []),
+                     ("gzip", ["Accept-Encoding: gzip"], ["Accept-Encoding: gzip"]),
+                     ("304", [f"If-None-Match: {h['etag']}"], [f"If-None-Match: {nh['etag']}"])]
+            for name, hh, nh_headers in cases:
+                h_rps, h50, h99, herr = wrk(base + path, headers=hh)
+                n_rps, n50, n99, nerr = wrk(f"{nbase}/{fmt}", headers=nh_headers)
+                ratio = h_rps / n_rps
+                p99_ratio = ms(h99) / ms(n99) if ms(n99) > 0 else float("nan")
+                verdict = "ok" if ratio >= 0.9 and p99_ratio <= 2 else "below goal"
+                record("feeds", f"{fmt} {name}: req/s (p50, p99)",
+                       f"{h_rps:,.0f} ({h50}, {h99})", f"nginx {n_rps:,.0f} ({n50}, {n99})",
+                       f"{ratio:.2f}x req/s, {p99_ratio:.1f}x p99, errors {herr}/{nerr}: {verdict}")
+    finally:
+        nginx.terminate()
+        nginx.wait()
+
+
+def render_time(articles):
+    section("2. Render after invalidation (cargo bench --bench render)")
+    out = subprocess.run(["cargo", "bench", "-q", "--bench", "render", "--", articles], cwd=harness.ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        m = re.match(r"\s+(\S+)\s+p50\s+([\d.]+) ms\s+p99\s+([\d.]+) ms\s+\((.*)\)", line)
+        if m:
+            verdict = "ok" if float(m.group(2)) <= 1.0 else "above the 1 ms goal"
+            record("render", f"{m.group(1)} re-render (all encodings)", f"p50 {m.group(2)} ms, p99 {m.group(3)} ms",
+                   m.group(4)[:24], verdict)
+
+
+def mixed_load(base):
+    section("3. Mixed load: one writer PUTs 20/s into kinh-te, readers poll its feed with conditional GET")
+    lua = os.path.join(WORK, "conditional.lua")
+    with open(lua, "w") as f:
+        f.write("local etag = nil\nrequest = function()\n  local h = {}\n  if etag then h['If-None-Match'] = etag end\n"
+                "  return wrk.format('GET', nil, h)\nend\nresponse = function(status, headers, body)\n"
+                "  if headers['ETag'] or headers['etag'] then etag = headers['ETag'] or headers['etag'] end\nend\n")
+    stop, stale, writes = threading.Event(), [0], [0]
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            aid = f"mixed-{i}"
+            put(base, {"id": aid, "url": f"https://news.example.vn/{aid}", "title": f"Tin mới {i}",
+                       "category": "kinh-te", "published": datetime.datetime.now(datetime.timezone.utc).isoformat()})
+            _, _, body = get(base + "/feeds/category/kinh-te/rss.xml")
+            if f":article:{aid}<".encode() not in body:
+                stale[0] += 1
+            writes[0] += 1
+            i += 1
+            time.sleep(0.05)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        rps, p50, p99, errors = wrk(base + "/feeds/category/kinh-te/rss.xml", script=lua)
+    finally:
+        stop.set()
+        t.join()
+    record("mixed", "readers: req/s (p50, p99), errors", f"{rps:,.0f} ({p50}, {p99}), {errors}", "",
+           "ok" if errors == 0 else "errors")
+    record("mixed", "writes; reads right after a write that missed it", f"{writes[0]}; {stale[0]}", "",
+           "ok" if stale[0] == 0 else "stale reads")
+
+
+def ingest():
+    section("4. Ingest")
+    n = 100_000
+    data, secs = import_store(n)
+    size = subprocess.run(["du", "-sb", data], capture_output=True, text=True).stdout.split()[0]
+    record("ingest", f"herald import {n:,} articles (durable at exit)", f"{n / secs:,.0f} articles/s",
+           f"{secs:.1f} s", "ok" if n / secs >= 20000 else "below 20,000/s")
+    proc, base = harness.start(BIN, {"HERALD_API_TOKENS": TOKEN}, import_examples=False,
+                               data=os.path.join(WORK, "data-put"))
+    try:
+        body = json.dumps({"url": "https://news.example.vn/x", "title": "Bài viết thử tốc độ ghi",
+                           "category": "xa-hoi", "published": "2024-12-06T09:00:00+07:00",
+                           "content_html": "<p>" + "Nội dung bài viết. " * 100 + "</p>"})
+        lua = os.path.join(WORK, "put.lua")
+        with open(lua, "w") as f:
+            f.write(f"local n = 0\nwrk.method = 'PUT'\nwrk.body = {json.dumps(body)}\n"
+                    f"wrk.headers['Authorization'] = 'Bearer {TOKEN}'\nrequest = function()\n  n = n + 1\n"
+                    "  return wrk.format(nil, string.format('/api/articles/w%d-%d', math.random(1, 1000000000), n))\nend\n")
+        for c in [1, 8, 64]:
+            rps, p50, p99, errors = wrk(base + "/", conns=c, threads=min(c, 2), script=lua)
+            record("ingest", f"durable PUT, {c} concurrent writers", f"{rps:,.0f}/s (p50 {p50}, p99 {p99})",
+                   "", f"errors {errors}")
+    finally:
+        harness.stop(proc)
+    return int(size)
+
+
+def related_and_growth(sizes):
+    section("5-6. Related stories and growth")
+    lua = os.path.join(WORK, "related.lua")
+    for n in sizes:
+        data, secs = import_store(n)
+        t = time.time()
+        proc, base = harness.start(BIN, {"HERALD_API_TOKENS": TOKEN}, import_examples=False, data=data)
+        ready = time.time() - t
+        try:
+            with open(lua, "w") as f:
+                f.write("local i = 0\nrequest = function()\n  i = (i * 7919 + 17) %% %d\n"
+                        "  return wrk.format('GET', string.format('/api/articles/syn-%%07d/related', i))\nend\n" % n)
+            rps, p50, p99, errors = wrk(base, conns=1, threads=1, script=lua)
+            if n <= 100_000:
+                record("related", f"related at {n:,}: p50, p99 (1 connection)", f"{p50}, {p99}", f"{rps:,.0f} calls/s",
+                       "ok" if ms(p99) <= 2 else "p99 above 2 ms")
+            frps, f50, f99, ferr = wrk(base + "/feeds/category/kinh-te/rss.xml")
+            status = open(f"/proc/{proc.pid}/status").read()
+            peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+            size = int(subprocess.run(["du", "-sb", data], capture_output=True, text=True).stdout.split()[0]) / 2**20
+            record("growth", f"{n:,} articles: peak RSS, start→ready, disk", f"{peak:,.0f} MB, {ready:.1f} s, {size:,.0f} MiB",
+                   f"feed {frps:,.0f} req/s, p99 {f99}", "")
+        finally:
+            harness.stop(proc)
+
+
+def main():
+    print(f"Herald benchmark, {datetime.date.today()}, data synthesised by bench/synth.py from ../shared/corpus")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    articles = synth(10_000)
+    data, _ = import_store(10_000)
+    proc, base = harness.start(BIN, {"HERALD_API_TOKENS": TOKEN}, import_examples=False, data=data)
+    try:
+        feed_serving(base)
+        mixed_load(base)
+    finally:
+        harness.stop(proc)
+    render_time(articles)
+    ingest()
+    related_and_growth(sizes)
+    write_results()
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+def write_results():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    lines = ["# Benchmark results", "",
+             f"Measured {datetime.date.today()} with `bench/run.sh` on {os.cpu_count()} cores of \"{cpu}\", "
+             f"{platform.system()} {platform.release()}. Data synthesised by `bench/synth.py` from `../shared/corpus` "
+             "(new ids, shifted dates, rotated sentences). wrk and nginx from Debian; everything on 127.0.0.1.", "",
+             "| part | measure | Herald | reference | verdict |", "|---|---|---|---|---|"]
+    for sec, name, value, ref, note in results:
+        lines.append(f"| {sec} | {name} | {value} | {ref} | {note} |")
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\nwrote bench/RESULTS.md")
+
+
+main()
