@@ -129,8 +129,14 @@ impl Application {
             settings.feeds.items,
             settings.feeds.max_bytes,
         );
+        let cache_control = format!(
+            "public, max-age={}, stale-while-revalidate={}",
+            settings.feeds.max_age_secs, settings.feeds.stale_while_revalidate_secs
+        );
         let state = AppState {
             feeds: Arc::new(feeds),
+            feed_cache_control: axum::http::HeaderValue::from_str(&cache_control)
+                .expect("digits and ASCII make a valid header"),
             ingest,
             settings: Arc::new(settings),
             tokens: Arc::new(tokens),

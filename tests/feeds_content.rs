@@ -348,3 +348,30 @@ async fn byte_cap_drops_the_oldest_items() {
     assert!(!feed.entries.is_empty() && feed.entries.len() < 20);
     assert!(feed.entries[0].id.ends_with(":c19"), "the newest is kept");
 }
+
+#[tokio::test]
+async fn configured_icon_and_logo_appear_in_atom_and_json() {
+    let app = common::spawn_app_with(
+        |s| {
+            s.site.icon = "https://news.example.vn/icon.png".into();
+            s.site.logo = "https://news.example.vn/logo.png".into();
+        },
+        herald::auth::Tokens::from_list([TOKEN]),
+    )
+    .await;
+    app.put_ok(&article("a", "kinh-te", 0)).await;
+
+    let (body, feed) = fetch(&app, "/feeds/atom.xml").await;
+    assert!(body.contains("<icon>https://news.example.vn/icon.png</icon>"));
+    assert!(body.contains("<logo>https://news.example.vn/logo.png</logo>"));
+    assert_eq!(feed.logo.unwrap().uri, "https://news.example.vn/logo.png");
+    let json: Value = app.get("/feeds/feed.json").await.json().await.unwrap();
+    assert_eq!(json["favicon"], "https://news.example.vn/icon.png");
+    assert_eq!(json["icon"], "https://news.example.vn/logo.png");
+
+    let (plain, _) = fetch(&spawn_app().await, "/feeds/atom.xml").await;
+    assert!(
+        !plain.contains("<icon>") && !plain.contains("<logo>"),
+        "absent unless configured"
+    );
+}

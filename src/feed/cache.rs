@@ -32,8 +32,13 @@ pub struct Rendered {
     pub br: Bytes,
     /// The strong validator of the identity bytes, without quotes.
     pub etag: String,
+    /// Quoted ETags of the identity, gzip and br bytes: a strong validator names one
+    /// representation, so each encoding has its own. Formatted once, sent many times.
+    pub etags: [String; 3],
     /// The newest `updated` among the items.
     pub last_modified: DateTime<Utc>,
+    /// `last_modified` as an HTTP date.
+    pub last_modified_http: String,
     pub items: usize,
 }
 
@@ -187,9 +192,16 @@ impl FeedCache {
             .map(|v| v.updated)
             .max()
             .unwrap_or(self.site.started);
+        let tag = etag(&identity);
         Ok(Some(Rendered {
             stamp,
-            etag: etag(&identity),
+            etags: [
+                format!("\"{tag}\""),
+                format!("\"{tag}-gzip\""),
+                format!("\"{tag}-br\""),
+            ],
+            last_modified_http: httpdate::fmt_http_date(last_modified.into()),
+            etag: tag,
             gzip: gzip(&identity).into(),
             br: brotli(&identity).into(),
             identity: identity.into(),

@@ -129,29 +129,16 @@ fn respond(
     rendered: &Arc<Rendered>,
     req: &HeaderMap,
 ) -> Response {
-    let feeds = &state.settings.feeds;
-    let (body, encoding) = match negotiate(req) {
-        Encoding::Br => (rendered.br.clone(), Some("br")),
-        Encoding::Gzip => (rendered.gzip.clone(), Some("gzip")),
-        Encoding::Identity => (rendered.identity.clone(), None),
+    let (body, encoding, etag) = match negotiate(req) {
+        Encoding::Br => (&rendered.br, Some("br"), &rendered.etags[2]),
+        Encoding::Gzip => (&rendered.gzip, Some("gzip"), &rendered.etags[1]),
+        Encoding::Identity => (&rendered.identity, None, &rendered.etags[0]),
     };
-    let etag = match encoding {
-        // A strong validator names one representation, so each encoding has its own.
-        Some(enc) => format!("\"{}-{enc}\"", rendered.etag),
-        None => format!("\"{}\"", rendered.etag),
-    };
-    let cache_control = format!(
-        "public, max-age={}, stale-while-revalidate={}",
-        feeds.max_age_secs, feeds.stale_while_revalidate_secs
-    );
     let mut builder = Response::builder()
-        .header(header::ETAG, &etag)
-        .header(header::CACHE_CONTROL, cache_control)
-        .header(header::VARY, "Accept-Encoding")
-        .header(
-            header::LAST_MODIFIED,
-            httpdate::fmt_http_date(rendered.last_modified.into()),
-        );
+        .header(header::ETAG, etag.as_str())
+        .header(header::CACHE_CONTROL, state.feed_cache_control.clone())
+        .header(header::VARY, HeaderValue::from_static("Accept-Encoding"))
+        .header(header::LAST_MODIFIED, rendered.last_modified_http.as_str());
     if not_modified(req, &rendered.etag, rendered.last_modified) {
         return builder
             .status(StatusCode::NOT_MODIFIED)
@@ -166,7 +153,7 @@ fn respond(
         builder = builder.header(header::CONTENT_ENCODING, enc);
     }
     builder
-        .body(Body::from(body))
+        .body(Body::from(body.clone()))
         .expect("static headers are valid")
 }
 

@@ -30,6 +30,8 @@ use crate::ingest::Ingest;
 pub struct AppState {
     pub ingest: Ingest,
     pub feeds: Arc<FeedCache>,
+    /// The feeds' Cache-Control value, formatted once from the settings.
+    pub feed_cache_control: axum::http::HeaderValue,
     pub settings: Arc<Settings>,
     pub tokens: Arc<Tokens>,
 }

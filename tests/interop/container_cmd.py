@@ -23,6 +23,12 @@ entry = json.loads(directive("ENTRYPOINT")[-1])
 cmd = json.loads(directive("CMD")[-1])
 health = json.loads(directive("HEALTHCHECK")[-1].split("CMD", 1)[1])
 
+# The build stage uses the Rust the crate declares.
+rust_version = re.search(r'^rust-version = "([^"]+)"', open(os.path.join(root_dir, "Cargo.toml")).read(), re.M).group(1)
+build_from = [l for l in lines if l.startswith("FROM rust:")]
+assert build_from and build_from[0].split()[1].startswith(f"rust:{rust_version}-"), \
+    f"Dockerfile builds with {build_from}, Cargo.toml says rust-version {rust_version}"
+
 tmp = tempfile.mkdtemp(prefix="herald-image-")
 def inside(path):
     return os.path.join(tmp, path.lstrip("/"))
@@ -69,7 +75,7 @@ try:
     assert os.listdir(env["HERALD_DATA_DIR"]), "the store lives in the volume"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0, "SIGTERM must exit 0"
-    print("container CMD check: 4 passed, 0 failed")
+    print("container CMD check: 5 passed, 0 failed")
 finally:
     if proc.poll() is None:
         proc.kill()
