@@ -15,7 +15,9 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderValue, header};
 use axum::routing::{get, put};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router {
     let bulk_limit = DefaultBodyLimit::max(limits.max_bulk_request_bytes);
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route(
             "/api/articles",
             get(articles::list).post(bulk::post).layer(bulk_limit),
@@ -68,6 +71,15 @@ pub fn router(state: AppState) -> Router {
         .route("/feeds/tag/{tag}/{file}", get(feeds::tag))
         .fallback(|| async { ApiError::not_found("no such route", None) })
         .layer(TraceLayer::new_for_http())
+        // Every answer is JSON, XML or OPML: nothing to sniff, run or frame.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; sandbox"),
+        ))
         .with_state(state)
 }
 
