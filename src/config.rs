@@ -24,6 +24,7 @@ pub struct Settings {
     pub store: StoreSettings,
     pub auth: AuthSettings,
     pub limits: LimitSettings,
+    pub html: HtmlSettings,
     pub feeds: FeedSettings,
     pub log: LogSettings,
     #[serde(default)]
@@ -77,6 +78,13 @@ pub struct LimitSettings {
     pub max_article_request_bytes: usize,
     pub max_bulk_request_bytes: usize,
     pub max_bulk_items: usize,
+}
+
+/// The HTML policy for article bodies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HtmlSettings {
+    pub iframe_hosts: Vec<String>,
 }
 
 /// Feed sizes and caching.
@@ -225,6 +233,15 @@ impl Settings {
         for (key, value) in limits {
             if value == 0 {
                 bad.push(format!("{key}: must be greater than 0"));
+            }
+        }
+        for (i, host) in self.html.iframe_hosts.iter().enumerate() {
+            if host.is_empty()
+                || !host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            {
+                bad.push(format!("html.iframe_hosts[{i}]: not a host name: {host:?}"));
             }
         }
         if !(1..=1000).contains(&self.feeds.items) {

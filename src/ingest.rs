@@ -23,6 +23,7 @@ pub struct Ingest {
     order: Arc<Mutex<()>>,
     language: String,
     max_body_bytes: usize,
+    html: article::HtmlPolicy,
 }
 
 /// Whether a put created a new article or replaced one.
@@ -69,6 +70,7 @@ impl Ingest {
             order: Arc::new(Mutex::new(())),
             language: settings.site.language.clone(),
             max_body_bytes: settings.limits.max_body_bytes,
+            html: article::HtmlPolicy::new(&settings.html.iframe_hosts),
         }
     }
 
@@ -78,6 +80,7 @@ impl Ingest {
             categories: &self.catalog,
             default_language: &self.language,
             max_body_bytes: self.max_body_bytes,
+            html: &self.html,
         };
         input.validate(&rules).map_err(|e| e.0)
     }

@@ -237,3 +237,42 @@ async fn categories_can_be_added_at_run_time_and_survive_restart() {
         .collect();
     assert_eq!(fields, ["slug", "title"]);
 }
+
+#[tokio::test]
+async fn bodies_are_sanitised_and_urls_made_absolute_on_ingest() {
+    let app = spawn_app().await;
+    let mut a = article("html", "xa-hoi", 0);
+    a["url"] = Value::from("https://news.example.vn/xa-hoi/html.html");
+    a["content_html"] = Value::from(
+        r#"<p onmouseover="steal()">Xem <a href="/kinh-te/khac.html">bài khác</a></p><script>steal()</script><img src="anh.jpg" width="10" height="10"><iframe src="https://www.youtube.com/embed/abc"></iframe><iframe src="https://ads.example/x"></iframe>"#,
+    );
+    app.put_ok(&a).await;
+
+    let body = app.get_json("/api/articles/html", 200).await["content_html"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !body.contains("steal") && !body.contains("onmouseover"),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"href="https://news.example.vn/kinh-te/khac.html""#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"src="https://news.example.vn/xa-hoi/anh.jpg""#),
+        "{body}"
+    );
+    assert!(
+        body.contains("https://www.youtube.com/embed/abc") && !body.contains("ads.example"),
+        "{body}"
+    );
+    let feed = app
+        .get("/feeds/category/xa-hoi/rss.xml")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!feed.contains("steal"));
+}

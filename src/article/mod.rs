@@ -3,12 +3,14 @@
 //! `ArticleInput` is what the API and import files carry; `Article` is what is stored
 //! and exported. They share field names, so an export re-imports unchanged.
 
+mod html;
 mod text;
 mod validate;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
+pub use html::HtmlPolicy;
 pub use text::{clean_text, normalize_tag, plain_text};
 pub use validate::{
     FieldError, Rules, ValidationErrors, is_http_url, is_language_tag, is_valid_id,

@@ -48,6 +48,7 @@ pub struct Rules<'a> {
     pub categories: &'a Catalog,
     pub default_language: &'a str,
     pub max_body_bytes: usize,
+    pub html: &'a super::HtmlPolicy,
 }
 
 impl ArticleInput {
@@ -91,7 +92,11 @@ impl ArticleInput {
                 ),
             );
         }
-        let content_html = clean_text(&raw_body);
+        let content_html = if raw_body.len() <= rules.max_body_bytes && is_http_url(&url) {
+            clean_text(&rules.html.sanitize(&raw_body, &url))
+        } else {
+            String::new() // rejected anyway; not worth sanitising
+        };
         let category = clean_text(&self.category.unwrap_or_default());
         if category.is_empty() {
             push("category", "required".into());

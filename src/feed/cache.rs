@@ -272,10 +272,12 @@ mod tests {
             "published": "2024-12-06T09:00:00+07:00"
         }))
         .unwrap();
+        let html = crate::article::HtmlPolicy::default();
         let rules = Rules {
             categories: catalog,
             default_language: "vi",
             max_body_bytes: 1000,
+            html: &html,
         };
         input.validate(&rules).unwrap()
     }
