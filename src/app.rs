@@ -134,6 +134,7 @@ impl Application {
             settings.feeds.max_age_secs, settings.feeds.stale_while_revalidate_secs
         );
         let state = AppState {
+            metrics: Default::default(),
             feeds: Arc::new(feeds),
             feed_cache_control: axum::http::HeaderValue::from_str(&cache_control)
                 .expect("digits and ASCII make a valid header"),

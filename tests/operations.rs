@@ -34,3 +34,54 @@ async fn every_answer_carries_the_security_headers() {
         assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_cache_work_and_articles() {
+    let app = spawn_app().await;
+    app.put_ok(&article("a", "kinh-te", 0)).await;
+    for _ in 0..3 {
+        app.get("/feeds/category/kinh-te/rss.xml").await;
+    }
+    app.get("/api/articles/khong-co").await;
+
+    let r = app.get("/metrics").await;
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text().await.unwrap();
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    assert_eq!(
+        value(
+            r#"herald_http_requests_total{method="GET",route="/feeds/category/{slug}/{file}",status="200"}"#
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(
+            r#"herald_http_requests_total{method="GET",route="/api/articles/{id}",status="404"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            r#"herald_http_requests_total{method="PUT",route="/api/articles/{id}",status="201"}"#
+        ),
+        1.0
+    );
+    assert!(text.contains(
+        r#"herald_http_request_duration_seconds_bucket{route="/feeds/category/{slug}/{file}""#
+    ));
+    assert_eq!(value("herald_feed_renders_total"), 1.0);
+    assert_eq!(value("herald_feed_cache_hits_total"), 2.0);
+    assert_eq!(value("herald_articles"), 1.0);
+    assert!(value("herald_store_bytes") > 0.0);
+}

@@ -7,6 +7,7 @@ mod categories;
 mod error;
 mod feeds;
 mod health;
+mod metrics;
 mod related;
 
 use std::sync::Arc;
@@ -32,6 +33,8 @@ use crate::ingest::Ingest;
 pub struct AppState {
     pub ingest: Ingest,
     pub feeds: Arc<FeedCache>,
+    /// Request counters and latency histograms.
+    pub metrics: Arc<metrics::Metrics>,
     /// The feeds' Cache-Control value, formatted once from the settings.
     pub feed_cache_control: axum::http::HeaderValue,
     pub settings: Arc<Settings>,
@@ -46,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route(
             "/api/articles",
             get(articles::list).post(bulk::post).layer(bulk_limit),
@@ -70,6 +74,10 @@ pub fn router(state: AppState) -> Router {
         .route("/feeds/category/{slug}/{file}", get(feeds::category))
         .route("/feeds/tag/{tag}/{file}", get(feeds::tag))
         .fallback(|| async { ApiError::not_found("no such route", None) })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            metrics::track,
+        ))
         .layer(TraceLayer::new_for_http())
         // Every answer is JSON, XML or OPML: nothing to sniff, run or frame.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -1,0 +1,139 @@
+//! `/metrics` in the Prometheus text format, and the middleware that feeds it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
+
+use super::AppState;
+
+/// Request metrics, one registry per app (tests run several apps in one process).
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "herald_http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "herald_http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+            &["route"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("registered once");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("registered once");
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
+    }
+}
+
+/// Middleware: counts and times every request by its route pattern, so the label
+/// set stays bounded whatever paths clients send.
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    metrics
+        .latency
+        .with_label_values(&[&route])
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .with_label_values(&[&route, &method, response.status().as_str()])
+        .inc();
+    response
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = Vec::new();
+    TextEncoder::new()
+        .encode(&state.metrics.registry.gather(), &mut out)
+        .expect("encoding to a Vec cannot fail");
+    let stats = &state.feeds.stats;
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    let store = state.ingest.store.clone();
+    let disk = tokio::task::spawn_blocking(move || store.size_on_disk())
+        .await
+        .unwrap_or(0);
+    let extra = [
+        (
+            "herald_feed_cache_hits_total",
+            "counter",
+            "Feed requests served from the cache",
+            load(&stats.hits),
+        ),
+        (
+            "herald_feed_cache_misses_total",
+            "counter",
+            "Feed requests that found the cache stale",
+            load(&stats.misses),
+        ),
+        (
+            "herald_feed_renders_total",
+            "counter",
+            "Feed documents rendered",
+            load(&stats.renders),
+        ),
+        (
+            "herald_articles",
+            "gauge",
+            "Articles in the store",
+            state.ingest.store.article_count(),
+        ),
+        (
+            "herald_store_bytes",
+            "gauge",
+            "Size of the store on disk",
+            disk,
+        ),
+    ];
+    for (name, kind, help, value) in extra {
+        out.extend_from_slice(
+            format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n").as_bytes(),
+        );
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        Body::from(out),
+    )
+        .into_response()
+}
