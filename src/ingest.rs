@@ -167,6 +167,28 @@ impl Ingest {
     }
 }
 
+impl Ingest {
+    /// Calls `emit` with every article, one JSON line each, while holding writes back,
+    /// so the lines are one consistent state of the store. Blocking; `emit` returning
+    /// false stops early (the reader went away).
+    pub fn export_consistent(
+        &self,
+        mut emit: impl FnMut(Vec<u8>) -> bool,
+    ) -> Result<usize, StoreError> {
+        let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = 0;
+        for article in self.store.articles() {
+            let mut line = serde_json::to_vec(&article?).expect("an Article always serialises");
+            line.push(b'\n');
+            if !emit(line) {
+                break;
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
 /// Splits JSON Lines into items, numbering lines from 1 and skipping blank ones.
 pub fn parse_lines(text: &str) -> Vec<RawItem> {
     let lines: Vec<(usize, &str)> = text

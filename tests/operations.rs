@@ -85,3 +85,50 @@ async fn metrics_count_requests_cache_work_and_articles() {
     assert_eq!(value("herald_articles"), 1.0);
     assert!(value("herald_store_bytes") > 0.0);
 }
+
+#[tokio::test]
+async fn online_export_is_a_backup_that_import_restores() {
+    let app = spawn_app().await;
+    for (i, id) in ["mot", "hai", "ba"].iter().enumerate() {
+        app.put_ok(&article(id, "kinh-te", i as u32)).await;
+    }
+    assert_eq!(app.get("/api/export").await.status().as_u16(), 401);
+
+    let r = app
+        .client
+        .get(app.url("/api/export"))
+        .bearer_auth(common::TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/x-ndjson");
+    let backup = r.text().await.unwrap();
+    let lines: Vec<serde_json::Value> = backup
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        let id = line["id"].as_str().unwrap();
+        assert_eq!(
+            &app.get_json(&format!("/api/articles/{id}"), 200).await,
+            line
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.jsonl");
+    std::fs::write(&file, &backup).unwrap();
+    let data = dir.path().join("restored");
+    let run = |args: &[&str]| {
+        std::process::Command::new(common::herald_bin())
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env_remove("HERALD_CONFIG")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["import", file.to_str().unwrap()]).status.success());
+    assert_eq!(String::from_utf8(run(&["export"]).stdout).unwrap(), backup);
+}

@@ -5,6 +5,7 @@ mod auth;
 mod bulk;
 mod categories;
 mod error;
+mod export;
 mod feeds;
 mod health;
 mod metrics;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(article_limit),
         )
         .route("/api/articles/{id}/related", get(related::related))
+        .route("/api/export", get(export::export))
         .route("/api/categories", get(categories::list))
         .route(
             "/api/categories/{slug}",
