@@ -11,6 +11,7 @@ use crate::auth::Tokens;
 use crate::category::Catalog;
 use crate::config::Settings;
 use crate::feed::{FeedCache, Site};
+use crate::http::serve::{ConnLimits, serve};
 use crate::http::{AppState, router};
 use crate::ingest::Ingest;
 use crate::related::{self, RelatedIndex};
@@ -158,23 +159,14 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
-        let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
-        let store = self.state.ingest.store.clone();
-        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        let server =
-            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: draining requests");
-                let _ = stopping_tx.send(true);
-            });
-        let deadline = async move {
-            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(grace).await;
+        let server = &self.state.settings.server;
+        let grace = Duration::from_secs(server.shutdown_grace_secs);
+        let limits = ConnLimits {
+            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
+            max_connections: server.max_connections,
         };
-        tokio::select! {
-            result = server => result?,
-            _ = deadline => tracing::warn!("grace period over; dropping open connections"),
-        }
+        let store = self.state.ingest.store.clone();
+        serve(self.listener, router(self.state), limits, shutdown, grace).await;
         tokio::task::spawn_blocking(move || store.flush())
             .await
             .map_err(std::io::Error::other)??;

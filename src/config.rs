@@ -52,6 +52,9 @@ pub struct SiteSettings {
 pub struct ServerSettings {
     pub listen: String,
     pub shutdown_grace_secs: u64,
+    pub request_timeout_secs: u64,
+    pub header_read_timeout_secs: u64,
+    pub max_connections: usize,
 }
 
 /// The sled store.
@@ -228,6 +231,15 @@ impl Settings {
                 self.limits.max_bulk_request_bytes,
             ),
             ("limits.max_bulk_items", self.limits.max_bulk_items),
+            ("server.max_connections", self.server.max_connections),
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs as usize,
+            ),
+            (
+                "server.header_read_timeout_secs",
+                self.server.header_read_timeout_secs as usize,
+            ),
             ("feeds.max_bytes", self.feeds.max_bytes),
         ];
         for (key, value) in limits {

@@ -10,6 +10,7 @@ mod feeds;
 mod health;
 mod metrics;
 mod related;
+pub mod serve;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, put};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -81,6 +83,10 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(state.settings.server.request_timeout_secs),
+        ))
         // Every answer is JSON, XML or OPML: nothing to sniff, run or frame.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
