@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, AppState, blocking};
-use crate::article::Article;
 use crate::category::Catalog;
 use crate::scope::Scope;
 
@@ -64,8 +63,22 @@ struct ImageRef {
     caption: Option<String>,
 }
 
+/// The stored fields a teaser needs; decoding into it skips the body.
+#[derive(Deserialize)]
+struct Stored {
+    id: String,
+    url: String,
+    title: String,
+    #[serde(default)]
+    summary: String,
+    category: String,
+    published: chrono::DateTime<chrono::FixedOffset>,
+    #[serde(default)]
+    images: Vec<crate::article::Image>,
+}
+
 impl Teaser {
-    fn new(a: Article, catalog: &Catalog, score: Option<f32>) -> Teaser {
+    fn new(a: Stored, catalog: &Catalog, score: Option<f32>) -> Teaser {
         let title = catalog
             .get(&a.category)
             .map_or_else(|| a.category.clone(), |c| c.title);
@@ -145,16 +158,16 @@ pub async fn related(
         };
         let mut related = Vec::with_capacity(hits.len());
         for hit in hits {
-            if let Some(a) = store.get(&hit.id)? {
+            if let Some(a) = store.get_as::<Stored>(&hit.id)? {
                 related.push(Teaser::new(a, &catalog, Some(hit.score)));
             }
         }
-        let skip = |a: &Article| {
+        let skip = |a: &Stored| {
             a.id == article.id || exclude.contains(&a.id) || related.iter().any(|r| r.id == a.id)
         };
         let wanted = limit + 1 + exclude.len() + related.len();
         let same_category: Vec<Teaser> = store
-            .list(&Scope::Category(article.category.clone()), wanted, None)?
+            .list_as::<Stored>(&Scope::Category(article.category.clone()), wanted, None)?
             .into_iter()
             .filter(|a| !skip(a))
             .take(limit)

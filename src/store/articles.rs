@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::atomic::Ordering;
 
+use serde::de::DeserializeOwned;
+
 use super::{Store, StoreError, keys, sled_err};
 use crate::article::Article;
 use crate::scope::Scope;
@@ -54,6 +56,12 @@ impl FromStr for Cursor {
 impl Store {
     /// Looks an article up by id.
     pub fn get(&self, id: &str) -> Result<Option<Article>, StoreError> {
+        self.get_as(id)
+    }
+
+    /// Looks an article up by id, decoding only the fields `T` has: a teaser skips
+    /// the body without allocating it.
+    pub fn get_as<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>, StoreError> {
         let raw = self
             .db
             .get(keys::article(id))
@@ -127,6 +135,16 @@ impl Store {
         limit: usize,
         before: Option<&Cursor>,
     ) -> Result<Vec<Article>, StoreError> {
+        self.list_as(scope, limit, before)
+    }
+
+    /// Like [`Store::list`], decoding only the fields `T` has.
+    pub fn list_as<T: DeserializeOwned>(
+        &self,
+        scope: &Scope,
+        limit: usize,
+        before: Option<&Cursor>,
+    ) -> Result<Vec<T>, StoreError> {
         let end = match before {
             Some(c) => keys::index_entry(scope, c.micros, &c.id),
             None => keys::index_end(scope),
@@ -150,13 +168,13 @@ impl Store {
         self.collect(scope, self.db.range(range).rev(), offset, limit)
     }
 
-    fn collect(
+    fn collect<T: DeserializeOwned>(
         &self,
         scope: &Scope,
         entries: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
         offset: usize,
         limit: usize,
-    ) -> Result<Vec<Article>, StoreError> {
+    ) -> Result<Vec<T>, StoreError> {
         let prefix_len = keys::index_prefix(scope).len();
         let mut out = Vec::with_capacity(limit.min(1024));
         for entry in entries.skip(offset).take(limit) {
@@ -166,7 +184,7 @@ impl Store {
                     what: format!("index of {scope}"),
                     reason: "undecodable key".into(),
                 })?;
-            match self.get(&id)? {
+            match self.get_as(&id)? {
                 Some(article) => out.push(article),
                 None => {
                     return Err(StoreError::Corrupt {
@@ -199,7 +217,7 @@ fn unindex(batch: &mut sled::Batch, old: &Article) -> BTreeSet<Scope> {
     scopes
 }
 
-fn decode(id: &str, bytes: &[u8]) -> Result<Article, StoreError> {
+fn decode<T: DeserializeOwned>(id: &str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         what: format!("article {id}"),
         reason: e.to_string(),
