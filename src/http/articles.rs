@@ -51,18 +51,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListPage>, ApiError> {
-    let limit = match q.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad_param(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                ));
-            }
-        },
-    };
+    let limit = super::bounded_param("limit", q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let before = match q.before.as_deref() {
         None | Some("") => None,
         Some(s) => Some(

@@ -97,19 +97,7 @@ async fn serve(
             None,
         )
     })?;
-    let page = match q.page.as_deref() {
-        None | Some("") => 1,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|p| (1..=MAX_PAGE).contains(p))
-            .ok_or_else(|| {
-                ApiError::bad_param(
-                    "page",
-                    format!("must be a whole number from 1 to {MAX_PAGE}"),
-                )
-            })?,
-    };
+    let page = super::bounded_param("page", q.page.as_deref(), 1, MAX_PAGE)?;
     match state.feeds.get(&scope, format, page).await? {
         Some(rendered) => Ok(respond(state, format, &rendered, headers)),
         None if matches!(scope, Scope::Tag(_)) && page == 1 => Err(ApiError::not_found(

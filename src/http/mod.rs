@@ -114,6 +114,26 @@ fn body_within(
     })
 }
 
+/// An optional whole-number parameter in `1..=max` (`default` when absent), or a 400
+/// that names it.
+fn bounded_param(
+    field: &str,
+    value: Option<&str>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match value {
+        None | Some("") => Ok(default),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_param(field, format!("must be a whole number from 1 to {max}"))
+            }),
+    }
+}
+
 /// Runs blocking store work off the async workers.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,

@@ -114,19 +114,7 @@ pub async fn related(
     Query(q): Query<RelatedQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let limit = match q.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_param(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                )
-            })?,
-    };
+    let limit = super::bounded_param("limit", q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let catalog = state.ingest.catalog.clone();
     let category = q.category.filter(|c| !c.is_empty());
     if let Some(c) = &category
