@@ -26,34 +26,25 @@ pub fn import(
     );
     let mut total = BatchReport::default();
     let mut lines = BufReader::new(reader).lines();
+    // Strict mode must see every line before storing any, so it takes one chunk.
+    let chunk_lines = if strict { usize::MAX } else { CHUNK_LINES };
     let mut first_line = 1;
-    let mut buffered = String::new();
     loop {
         let mut chunk = String::new();
         let mut count = 0;
-        for line in lines.by_ref() {
+        for line in lines.by_ref().take(chunk_lines) {
             chunk.push_str(&line?);
             chunk.push('\n');
             count += 1;
-            if count == CHUNK_LINES && !strict {
-                break;
-            }
         }
         if count == 0 {
             break;
         }
-        if strict {
-            buffered = chunk;
-            break;
-        }
         merge(
             &mut total,
-            write_chunk(ingest, &chunk, first_line, false, &bar)?,
+            write_chunk(ingest, &chunk, first_line, strict, &bar)?,
         );
         first_line += count;
-    }
-    if strict {
-        total = write_chunk(ingest, &buffered, 1, true, &bar)?;
     }
     bar.finish_and_clear();
     Ok(total)

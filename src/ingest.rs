@@ -165,9 +165,7 @@ impl Ingest {
         }
         Ok(report)
     }
-}
 
-impl Ingest {
     /// Calls `emit` with every article, one JSON line each, while holding writes back,
     /// so the lines are one consistent state of the store. Blocking; `emit` returning
     /// false stops early (the reader went away).

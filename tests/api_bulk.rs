@@ -6,14 +6,7 @@ use common::{TOKEN, article, spawn_app};
 use serde_json::{Value, json};
 
 async fn post(app: &common::TestApp, body: String) -> (u16, Value) {
-    let r = app
-        .client
-        .post(app.url("/api/articles"))
-        .bearer_auth(TOKEN)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_bulk(body).await;
     (r.status().as_u16(), r.json().await.unwrap())
 }
 

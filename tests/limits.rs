@@ -90,14 +90,7 @@ async fn bulk_bodies_over_the_limit_are_413() {
     let mut big = common::article("a", "kinh-te", 0);
     big["content_html"] = serde_json::Value::from("x".repeat(2000));
     let body = format!("[{big}]");
-    let r = app
-        .client
-        .post(app.url("/api/articles"))
-        .bearer_auth(TOKEN)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_bulk(body).await;
     assert_eq!(r.status().as_u16(), 413);
     let answer: serde_json::Value = r.json().await.unwrap();
     assert_eq!(answer["error"], "payload_too_large");

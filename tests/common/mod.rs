@@ -116,6 +116,17 @@ impl TestApp {
         assert!(status == 200 || status == 201, "PUT {id}: {status} {text}");
     }
 
+    /// POST a bulk body (JSON array or JSON Lines) with the test token.
+    pub async fn post_bulk(&self, body: String) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/articles"))
+            .bearer_auth(TOKEN)
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
     /// DELETE an article with the test token; returns the status.
     pub async fn delete_article(&self, id: &str) -> u16 {
         self.client
