@@ -45,6 +45,10 @@ enum Command {
     },
     /// Write every article as JSON Lines to standard output.
     Export,
+    /// Verify the time indexes against the articles (server stopped); exit 1 on problems.
+    Check,
+    /// Rebuild the time indexes from the articles (server stopped).
+    Reindex,
     /// Load and validate the configuration, then exit.
     CheckConfig,
     /// Exit 0 if the running service answers /healthz.
@@ -95,6 +99,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ingest = app::open_ingest(&settings)?;
             commands::export(&ingest.store, std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Check | Command::Reindex => {
+            let store =
+                herald::store::Store::open(&settings.store.data_dir, settings.store.cache_mb)?;
+            let repair = matches!(cli.command, Command::Reindex);
+            let report = if repair {
+                store.reindex()?
+            } else {
+                store.check()?
+            };
+            for problem in report.problems() {
+                eprintln!("{problem}");
+            }
+            let verdict = match (report.is_clean(), repair) {
+                (true, _) => "consistent",
+                (false, false) => "INCONSISTENT (run `herald reindex`)",
+                (false, true) => "repaired",
+            };
+            println!(
+                "{} articles, {} index entries: {verdict}",
+                report.articles, report.index_entries
+            );
+            // Reindex cannot mend an article that does not decode; say so with the code.
+            let ok = if repair {
+                report.undecodable.is_empty()
+            } else {
+                report.is_clean()
+            };
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Import { file, strict } => {
             telemetry::init(&settings.log);

@@ -2,31 +2,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-use common::{article, herald_bin, serve_binary};
-
-fn herald(data: &std::path::Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(herald_bin())
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("HERALD_CONFIG")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn herald");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("herald runs")
-}
+use common::{article, herald, herald_bin, serve_binary};
 
 fn jsonl(ids: &[(&str, &str)]) -> String {
     ids.iter()

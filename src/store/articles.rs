@@ -217,7 +217,7 @@ fn unindex(batch: &mut sled::Batch, old: &Article) -> BTreeSet<Scope> {
     scopes
 }
 
-fn decode<T: DeserializeOwned>(id: &str, bytes: &[u8]) -> Result<T, StoreError> {
+pub(super) fn decode<T: DeserializeOwned>(id: &str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         what: format!("article {id}"),
         reason: e.to_string(),

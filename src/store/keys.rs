@@ -13,6 +13,7 @@ use crate::scope::Scope;
 
 pub const SCHEMA: &[u8] = b"meta/schema";
 pub const ARTICLE_PREFIX: &[u8] = b"a/";
+pub const INDEX_PREFIX: &[u8] = b"x/";
 pub const CATEGORY_PREFIX: &[u8] = b"k/";
 
 pub fn article(id: &str) -> Vec<u8> {
@@ -33,7 +34,7 @@ pub fn scope_name(scope: &Scope) -> String {
 
 /// The prefix shared by every index entry of a scope.
 pub fn index_prefix(scope: &Scope) -> Vec<u8> {
-    let mut k = b"x/".to_vec();
+    let mut k = INDEX_PREFIX.to_vec();
     k.extend_from_slice(scope_name(scope).as_bytes());
     k.push(0);
     k

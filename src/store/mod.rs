@@ -14,6 +14,7 @@
 
 mod articles;
 mod categories;
+mod check;
 mod keys;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::scope::Scope;
 
 pub use articles::Cursor;
+pub use check::CheckReport;
 
 /// The version of the key layout this build writes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -178,6 +178,28 @@ pub fn published_at(minute: u32) -> String {
 /// The `herald` binary built for these tests.
 pub fn herald_bin() -> &'static str {
     env!("CARGO_BIN_EXE_herald")
+}
+
+/// Runs `herald ARGS --data-dir DATA` to completion, feeding `stdin`.
+pub fn herald(data: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(herald_bin())
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("HERALD_CONFIG")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn herald");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("herald runs")
 }
 
 /// A `herald serve` child process on port 0 over `data`, with its bound address.

@@ -1,0 +1,184 @@
+//! Consistency of the time indexes with the articles: `herald check` and `herald reindex`.
+//!
+//! Every write changes an article and its index entries in one atomic batch, so a
+//! crash cannot leave them apart; these exist to prove that after the fact, and to
+//! repair a store that something outside Herald damaged.
+
+use std::collections::HashSet;
+
+use super::{Store, StoreError, keys, sled_err};
+use crate::scope::Scope;
+
+/// What a consistency check found. Keys are shown as readable strings.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub articles: u64,
+    pub index_entries: u64,
+    /// Articles whose stored JSON does not decode.
+    pub undecodable: Vec<String>,
+    /// Index entries an article needs but the store lacks.
+    pub missing: Vec<Vec<u8>>,
+    /// Index entries that no stored article accounts for.
+    pub orphaned: Vec<Vec<u8>>,
+}
+
+impl CheckReport {
+    pub fn is_clean(&self) -> bool {
+        self.undecodable.is_empty() && self.missing.is_empty() && self.orphaned.is_empty()
+    }
+
+    /// One line per problem, for the command line.
+    pub fn problems(&self) -> Vec<String> {
+        let show = |k: &[u8]| String::from_utf8_lossy(k).escape_debug().to_string();
+        let undecodable = self
+            .undecodable
+            .iter()
+            .map(|id| format!("article {id}: JSON does not decode"));
+        let missing = self
+            .missing
+            .iter()
+            .map(|k| format!("missing index entry {}", show(k)));
+        let orphaned = self
+            .orphaned
+            .iter()
+            .map(|k| format!("orphaned index entry {}", show(k)));
+        undecodable.chain(missing).chain(orphaned).collect()
+    }
+}
+
+impl Store {
+    /// Compares every index entry with the entries the stored articles call for.
+    /// Reads the whole store; meant for the offline `herald check`.
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let mut report = CheckReport::default();
+        let mut expected = HashSet::new();
+        for item in self.db.scan_prefix(keys::ARTICLE_PREFIX) {
+            let (k, v) = item.map_err(sled_err("scan articles"))?;
+            report.articles += 1;
+            let id = String::from_utf8_lossy(&k[keys::ARTICLE_PREFIX.len()..]).into_owned();
+            match super::articles::decode::<crate::article::Article>(&id, &v) {
+                Ok(article) => {
+                    let micros = article.published.timestamp_micros();
+                    for scope in Scope::of(&article) {
+                        expected.insert(keys::index_entry(&scope, micros, &article.id));
+                    }
+                }
+                Err(_) => report.undecodable.push(id),
+            }
+        }
+        for key in self.db.scan_prefix(keys::INDEX_PREFIX).keys() {
+            let key = key.map_err(sled_err("scan indexes"))?;
+            report.index_entries += 1;
+            if !expected.remove(key.as_ref()) {
+                report.orphaned.push(key.to_vec());
+            }
+        }
+        report.missing = expected.into_iter().collect();
+        report.missing.sort();
+        Ok(report)
+    }
+
+    /// Rebuilds the indexes from the articles: adds what is missing and removes what
+    /// is orphaned, in one atomic batch, then flushes. Returns the check it repaired.
+    /// Undecodable articles are reported, never deleted: that is for a person to decide.
+    pub fn reindex(&self) -> Result<CheckReport, StoreError> {
+        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let report = self.check()?;
+        let mut batch = sled::Batch::default();
+        for key in &report.missing {
+            batch.insert(key.as_slice(), &[][..]);
+        }
+        for key in &report.orphaned {
+            batch.remove(key.as_slice());
+        }
+        self.db
+            .apply_batch(batch)
+            .map_err(sled_err("rewrite indexes"))?;
+        self.flush()?;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::Article;
+
+    fn sample(id: &str, category: &str) -> Article {
+        let at = chrono::DateTime::parse_from_rfc3339("2024-12-06T09:00:00+07:00").unwrap();
+        Article {
+            id: id.into(),
+            url: format!("https://example.vn/{id}"),
+            title: format!("Bài {id}"),
+            summary: String::new(),
+            content_html: String::new(),
+            category: category.into(),
+            tags: vec!["Lào Cai".into()],
+            authors: vec![],
+            published: at,
+            updated: at,
+            images: vec![],
+            language: "vi".into(),
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_store_written_through_put_and_delete_is_clean() {
+        let (_dir, store) = store();
+        for i in 0..5 {
+            store.put(&sample(&format!("a{i}"), "kinh-te")).unwrap();
+        }
+        store.put(&sample("a1", "xa-hoi")).unwrap();
+        store.delete("a2").unwrap();
+        let report = store.check().unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems());
+        assert_eq!(report.articles, 4);
+        // site, category and one tag per article
+        assert_eq!(report.index_entries, 4 * 3);
+    }
+
+    #[test]
+    fn check_finds_damage_and_reindex_repairs_it() {
+        let (_dir, store) = store();
+        let a = sample("a0", "kinh-te");
+        store.put(&a).unwrap();
+        let micros = a.published.timestamp_micros();
+        let lost = keys::index_entry(&Scope::Category("kinh-te".into()), micros, "a0");
+        let stray = keys::index_entry(&Scope::All, micros, "ghost");
+        store.db.remove(&lost).unwrap();
+        store.db.insert(&stray, &[][..]).unwrap();
+        store
+            .db
+            .insert(keys::article("broken"), &b"{not json"[..])
+            .unwrap();
+
+        let report = store.check().unwrap();
+        assert_eq!(report.missing, vec![lost.clone()]);
+        assert_eq!(report.orphaned, vec![stray.clone()]);
+        assert_eq!(report.undecodable, vec!["broken".to_string()]);
+        assert_eq!(report.problems().len(), 3);
+
+        let repaired = store.reindex().unwrap();
+        assert_eq!(repaired.missing.len() + repaired.orphaned.len(), 2);
+        let after = store.check().unwrap();
+        assert!(after.missing.is_empty() && after.orphaned.is_empty());
+        assert_eq!(
+            after.undecodable,
+            vec!["broken".to_string()],
+            "never deleted"
+        );
+        assert_eq!(
+            store
+                .list(&Scope::Category("kinh-te".into()), 10, None)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
