@@ -116,11 +116,20 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "internal", "message": "internal error; see the server log"}),
             ),
-            Store(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": "store_unavailable",
-                       "message": "the store cannot complete this request now; see the server log"}),
-            ),
+            Store(e) => {
+                let message = match e.io_reason() {
+                    Some(reason) => format!(
+                        "storage is refusing writes ({reason}): the data directory may be full or \
+                         read-only. Nothing from this request is acknowledged; reads keep working. \
+                         Fix the disk, then restart Herald."
+                    ),
+                    None => "the store cannot complete this request now; see the server log".into(),
+                };
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"error": "storage_unavailable", "message": message}),
+                )
+            }
         }
     }
 }
@@ -132,6 +141,12 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self, "request failed");
         }
         let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Import scripts back off instead of hammering a failing disk.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
         if matches!(self, ApiError::Unauthorized) {
             response
                 .headers_mut()
@@ -144,5 +159,29 @@ impl IntoResponse for ApiError {
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::Internal(format!("blocking task failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(kind: std::io::ErrorKind) -> (StatusCode, Value) {
+        let err = StoreError::io("store article a", std::io::Error::from(kind));
+        ApiError::Store(err).status_and_body()
+    }
+
+    #[test]
+    fn full_and_read_only_disks_answer_503_with_the_reason() {
+        for kind in [
+            std::io::ErrorKind::StorageFull,
+            std::io::ErrorKind::ReadOnlyFilesystem,
+        ] {
+            let (status, body) = refused(kind);
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains(&kind.to_string()), "{message}");
+            assert!(message.contains("full or read-only"), "{message}");
+        }
     }
 }

@@ -14,15 +14,20 @@ pub async fn healthz() -> Json<Value> {
 
 /// `GET /readyz`: 200 once the store is open and the related index is loaded (the
 /// server listens only after both, so this fails only if the index is missing).
+/// A disk that refuses writes shows as `"writable": false` but keeps the 200: reads
+/// still work, and taking the instance out of rotation would stop them too.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let articles = state.ingest.store.article_count();
     match &state.ingest.related {
         Some(index) => {
             let indexed = index.len();
-            (
-                StatusCode::OK,
-                Json(json!({"status": "ready", "articles": articles, "indexed": indexed})),
-            )
+            let failure = state.ingest.store.write_failure();
+            let mut body = json!({"status": "ready", "articles": articles, "indexed": indexed,
+                                  "writable": failure.is_none()});
+            if let Some(reason) = failure {
+                body["write_failure"] = json!(reason);
+            }
+            (StatusCode::OK, Json(body))
         }
         None => (
             StatusCode::SERVICE_UNAVAILABLE,

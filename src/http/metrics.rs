@@ -117,6 +117,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             state.ingest.store.article_count(),
         ),
         (
+            "herald_store_writable",
+            "gauge",
+            "1 while the disk accepts writes, 0 once it has refused one (restart after fixing it)",
+            u64::from(state.ingest.store.write_failure().is_none()),
+        ),
+        (
             "herald_store_bytes",
             "gauge",
             "Size of the store on disk",

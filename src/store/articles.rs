@@ -73,6 +73,7 @@ impl Store {
     /// returns the version it replaced. Not durable until [`Store::flush`].
     pub fn put(&self, article: &Article) -> Result<Option<Article>, StoreError> {
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.ensure_writable()?;
         let old = self.get(&article.id)?;
         let mut batch = sled::Batch::default();
         let mut touched = BTreeSet::new();
@@ -99,6 +100,7 @@ impl Store {
     /// Deletes an article and its index entries; returns it, or `None` when unknown.
     pub fn delete(&self, id: &str) -> Result<Option<Article>, StoreError> {
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.ensure_writable()?;
         let Some(old) = self.get(id)? else {
             return Ok(None);
         };
@@ -118,7 +120,7 @@ impl Store {
         action: &str,
     ) -> Result<(), StoreError> {
         let count = self.article_count().saturating_add_signed(count_change);
-        self.db.apply_batch(batch).map_err(sled_err(action))?;
+        self.note_failure(self.db.apply_batch(batch).map_err(sled_err(action)))?;
         self.count.store(count, Ordering::Relaxed);
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut stamps = self.stamps.write().unwrap_or_else(|e| e.into_inner());

@@ -20,10 +20,12 @@ impl Store {
 
     /// Stores a category. Not durable until [`Store::flush`].
     pub fn put_category(&self, category: &Category) -> Result<(), StoreError> {
+        self.ensure_writable()?;
         let json = serde_json::to_vec(category).expect("a Category always serialises");
-        self.db
+        let inserted = self
+            .db
             .insert(keys::category(&category.slug), json)
-            .map_err(sled_err(format!("store category {}", category.slug)))?;
-        Ok(())
+            .map_err(sled_err(format!("store category {}", category.slug)));
+        self.note_failure(inserted).map(|_| ())
     }
 }

@@ -39,12 +39,39 @@ pub enum StoreError {
         #[source]
         source: sled::Error,
     },
+    #[error(
+        "store: writes are failing since an earlier error ({0}); restart Herald once the disk is fixed"
+    )]
+    WritesFailed(String),
     #[error("store: {what} is corrupt: {reason}")]
     Corrupt { what: String, reason: String },
     #[error(
         "store: written by a newer Herald (schema {found}, this build knows {SCHEMA_VERSION}); refusing to open"
     )]
     NewerSchema { found: u32 },
+}
+
+impl StoreError {
+    /// The disk refused `action` with `err`.
+    pub fn io(action: impl Into<String>, err: std::io::Error) -> StoreError {
+        StoreError::Sled {
+            action: action.into(),
+            source: sled::Error::Io(err),
+        }
+    }
+
+    /// The operating system's reason when the disk refused an operation (full,
+    /// read-only, too large), which an operator can act on.
+    pub fn io_reason(&self) -> Option<String> {
+        match self {
+            StoreError::Sled {
+                source: sled::Error::Io(e),
+                ..
+            } => Some(e.to_string()),
+            StoreError::WritesFailed(reason) => Some(reason.clone()),
+            _ => None,
+        }
+    }
 }
 
 fn sled_err(action: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError {
@@ -60,6 +87,9 @@ pub struct Store {
     stamps: Arc<RwLock<HashMap<Scope, u64>>>,
     seq: Arc<AtomicU64>,
     count: Arc<AtomicU64>,
+    /// Set by the first write the disk refused. sled 0.34 keeps failing writes after
+    /// an I/O error until it is reopened, so later writes fail fast with this reason.
+    write_failure: Arc<RwLock<Option<String>>>,
 }
 
 impl Store {
@@ -83,15 +113,51 @@ impl Store {
             stamps: Arc::new(RwLock::new(HashMap::new())),
             seq: Arc::new(AtomicU64::new(0)),
             count: Arc::new(AtomicU64::new(count)),
+            write_failure: Arc::default(),
         })
     }
 
     /// Makes every write so far durable. Blocking: call it off the async workers.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db
+        let flushed = self
+            .db
             .flush()
             .map(|_| ())
-            .map_err(sled_err("flush writes to disk"))
+            .map_err(sled_err("flush writes to disk"));
+        self.note_failure(flushed)
+    }
+
+    /// Why writes fail, once the disk has refused one; `None` while writable.
+    pub fn write_failure(&self) -> Option<String> {
+        self.write_failure
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Fails fast once a write has failed (see `write_failure`).
+    fn ensure_writable(&self) -> Result<(), StoreError> {
+        match self.write_failure() {
+            Some(reason) => Err(StoreError::WritesFailed(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the reason of an I/O failure, and passes the result on.
+    fn note_failure<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(e) = &result
+            && let Some(reason) = e.io_reason()
+        {
+            let mut failure = self
+                .write_failure
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            if failure.is_none() {
+                tracing::error!(%reason, "store: the disk refused a write; writes answer 503 until restart, reads go on");
+                *failure = Some(reason);
+            }
+        }
+        result
     }
 
     /// The change number of the last write that touched `scope` (0 if none since

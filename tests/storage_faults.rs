@@ -1,0 +1,157 @@
+//! A disk that refuses writes: writes answer 503 with a clear reason, reads go on,
+//! nothing panics, and the store reopens intact with every acknowledged write.
+//!
+//! The fault is real kernel behaviour, without root: the server runs under
+//! RLIMIT_FSIZE with SIGXFSZ ignored, so once its store file would outgrow the limit
+//! every write(2) fails with EFBIG, just as a full disk fails with ENOSPC and a
+//! read-only one with EROFS. All three reach Herald as the same sled I/O error.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+
+use common::{TOKEN, article, herald, serve_binary, serve_binary_with};
+
+const LIMIT_BYTES: u64 = 1 << 20;
+
+fn limit_file_size(command: &mut std::process::Command) {
+    // SAFETY: between fork and exec only async-signal-safe calls are made
+    // (signal(2) and setrlimit(2)), with no allocation.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: LIMIT_BYTES,
+                rlim_max: LIMIT_BYTES,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+fn big_article(i: u32) -> serde_json::Value {
+    let mut a = article(&format!("a{i}"), "kinh-te", i);
+    a["content_html"] = format!("<p>{}</p>", "Giá lúa tăng mạnh ở đồng bằng. ".repeat(300)).into();
+    a
+}
+
+#[test]
+fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let client = reqwest::blocking::Client::new();
+    let mut served = serve_binary_with(&data, &[], limit_file_size);
+    let base = format!("http://{}", served.addr);
+
+    let mut acknowledged = Vec::new();
+    let refused = (0..500)
+        .find_map(|i| {
+            let r = client
+                .put(format!("{base}/api/articles/a{i}"))
+                .bearer_auth(TOKEN)
+                .json(&big_article(i))
+                .send()
+                .expect("the server answers even when its disk fails");
+            if r.status() == 201 {
+                acknowledged.push(format!("a{i}"));
+                None
+            } else {
+                Some(r)
+            }
+        })
+        .expect("the file size limit was never reached");
+    assert!(
+        !acknowledged.is_empty(),
+        "the limit left no room for any write"
+    );
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "60");
+    let body: serde_json::Value = refused.json().unwrap();
+    assert_eq!(body["error"], "storage_unavailable", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("File too large") && message.contains("full or read-only"),
+        "{message}"
+    );
+
+    // Later writes fail fast the same way, deletes too; reads are untouched.
+    let again = client
+        .put(format!("{base}/api/articles/late"))
+        .bearer_auth(TOKEN)
+        .json(&article("late", "kinh-te", 0))
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 503);
+    let delete = client
+        .delete(format!("{base}/api/articles/{}", acknowledged[0]))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(delete.status(), 503);
+    for id in &acknowledged {
+        let r = client
+            .get(format!("{base}/api/articles/{id}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{id}");
+    }
+    let feed = client
+        .get(format!("{base}/feeds/category/kinh-te/atom.xml"))
+        .send()
+        .unwrap();
+    assert_eq!(feed.status(), 200);
+    let ready: serde_json::Value = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(ready["writable"], false, "{ready}");
+    assert!(
+        ready["write_failure"]
+            .as_str()
+            .unwrap()
+            .contains("File too large")
+    );
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(metrics.contains("\nherald_store_writable 0\n"), "{metrics}");
+
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    let log = served.log.lock().unwrap().join("\n");
+    assert!(!log.contains("panicked"), "{log}");
+
+    // With room again, the store opens intact and takes writes.
+    let check = herald(&data, &["check"], "");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let mut healed = serve_binary(&data, &[]);
+    let base = format!("http://{}", healed.addr);
+    for id in &acknowledged {
+        let r = client
+            .get(format!("{base}/api/articles/{id}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "acknowledged {id} lost");
+    }
+    let r = client
+        .put(format!("{base}/api/articles/late"))
+        .bearer_auth(TOKEN)
+        .json(&article("late", "kinh-te", 0))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    healed.child.kill().unwrap();
+    healed.child.wait().unwrap();
+}
