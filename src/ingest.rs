@@ -34,7 +34,7 @@ pub enum PutOutcome {
 }
 
 /// One item of a batch that was not stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ItemError {
     /// Position in the batch, from 0.
     pub index: usize,
@@ -47,7 +47,7 @@ pub struct ItemError {
 }
 
 /// What a batch write did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct BatchReport {
     pub created: usize,
     pub replaced: usize,

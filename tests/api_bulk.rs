@@ -83,3 +83,14 @@ async fn too_many_items_is_rejected_whole() {
     assert_eq!(status, 400);
     app.get_json("/api/articles/a", 404).await;
 }
+
+#[tokio::test]
+async fn an_empty_body_is_a_400_but_an_empty_array_is_fine() {
+    let app = spawn_app().await;
+    let r = app.post_bulk(" \n".into()).await;
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "body");
+    let r = app.post_bulk("[]".into()).await;
+    assert_eq!(r.status(), 200);
+}

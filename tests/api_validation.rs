@@ -187,3 +187,19 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn malformed_queries_and_paths_get_json_errors() {
+    let app = common::spawn_app().await;
+    for path in [
+        "/api/articles?limit=1&limit=2",
+        "/feeds/rss.xml?page=1&page=2",
+        "/api/articles/x/related?limit=1&limit=1",
+        "/api/articles/%FF",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 400, "{path}");
+        let body: serde_json::Value = r.json().await.expect("a JSON body");
+        assert_eq!(body["error"], "invalid_parameter", "{path}");
+    }
+}

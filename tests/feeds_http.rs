@@ -213,6 +213,16 @@ async fn a_tag_in_any_case_or_composition_reaches_its_canonical_feed() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 301);
     assert_eq!(header(&r, "location"), "../l%C3%A0o%20cai/rss.xml?page=1");
+    let bad_page = no_redirect
+        .get(app.url("/feeds/tag/L%C3%80O%20CAI/rss.xml?page=0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bad_page.status().as_u16(),
+        400,
+        "a redirect must not hide a bad page"
+    );
 
     let decomposed = app.get("/feeds/tag/La%CC%80o%20cai/rss.xml").await;
     assert_eq!(decomposed.url().path(), "/feeds/tag/l%C3%A0o%20cai/rss.xml");

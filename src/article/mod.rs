@@ -17,7 +17,7 @@ pub use validate::{
 };
 
 /// A validated, normalised article as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Article {
     pub id: String,
     pub url: String,
@@ -39,7 +39,7 @@ pub struct Article {
 }
 
 /// A byline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Author {
     pub name: String,
@@ -50,7 +50,7 @@ pub struct Author {
 }
 
 /// A photo with its caption.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Image {
     pub url: String,
@@ -71,7 +71,7 @@ pub struct Image {
 
 /// An article as submitted, before validation. Every field is optional so that
 /// validation can report all missing ones at once.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
     pub id: Option<String>,

@@ -16,7 +16,7 @@ const MAX_IMAGES: usize = 100;
 const MAX_SHORT_CHARS: usize = 2000;
 
 /// One problem with one field of an article.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub reason: String,

@@ -2,14 +2,17 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+
+use super::extract::{Path, Query};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::auth::WriteAccess;
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState, blocking};
-use crate::article::{self, Article, FieldError, ParseError, normalize_tag};
+use crate::article::{self, Article, ArticleInput, FieldError, ParseError, normalize_tag};
 use crate::ingest::PutOutcome;
 use crate::scope::Scope;
 use crate::store::Cursor;
@@ -27,13 +30,17 @@ pub struct ListQuery {
 }
 
 /// One page of a listing; `next` is the `before` cursor of the following page.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ListPage {
     articles: Vec<Article>,
     next: Option<String>,
 }
 
 /// `GET /api/articles/{id}`.
+#[utoipa::path(get, path = "/api/articles/{id}", tag = "articles", params(("id" = String, Path, description = "Article id")),
+    responses(
+        (status = 200, description = "The article as stored", body = Article),
+        (status = 404, description = "No such article", body = ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -47,6 +54,16 @@ pub async fn get_one(
 }
 
 /// `GET /api/articles?category=&tag=&limit=&before=`: newest first, with a cursor.
+#[utoipa::path(get, path = "/api/articles", tag = "articles",
+    params(
+        ("category" = Option<String>, Query, description = "Only this section"),
+        ("tag" = Option<String>, Query, description = "Only this tag"),
+        ("limit" = Option<u32>, Query, description = "1 to 100, default 20"),
+        ("before" = Option<String>, Query, description = "The `next` cursor of the previous page")),
+    responses(
+        (status = 200, description = "Newest first", body = ListPage),
+        (status = 400, description = "A bad parameter, named", body = ErrorBody),
+        (status = 404, description = "Unknown category", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -91,6 +108,17 @@ pub async fn list(
 }
 
 /// `PUT /api/articles/{id}`: 201 when created, 200 when replaced; durable on return.
+#[utoipa::path(put, path = "/api/articles/{id}", tag = "articles", params(("id" = String, Path, description = "Article id")),
+    request_body = ArticleInput, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Replaced; durable", body = Article),
+        (status = 201, description = "Created; durable", body = Article),
+        (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 403, description = "Writes are disabled: no token is configured", body = ErrorBody),
+        (status = 413, description = "Body over the configured limit", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+        (status = 503, description = "The disk refuses writes; retry after fixing it", body = ErrorBody)))]
 pub async fn put_one(
     State(state): State<AppState>,
     _: WriteAccess,
@@ -136,6 +164,17 @@ pub async fn put_one(
 }
 
 /// `DELETE /api/articles/{id}`: 204, or 404 when unknown; durable on return.
+#[utoipa::path(delete, path = "/api/articles/{id}", tag = "articles", params(("id" = String, Path, description = "Article id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted; durable"),
+        (status = 404, description = "No such article", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 403, description = "Writes are disabled: no token is configured", body = ErrorBody),
+        (status = 413, description = "Body over the configured limit", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+        (status = 503, description = "The disk refuses writes; retry after fixing it", body = ErrorBody)))]
 pub async fn delete_one(
     State(state): State<AppState>,
     _: WriteAccess,

@@ -7,12 +7,26 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 
 use super::auth::WriteAccess;
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState, blocking};
-use crate::article::input_from_value;
+use crate::article::{ArticleInput, input_from_value};
 use crate::ingest::{BatchReport, RawItem, parse_lines};
 
 /// Stores the valid items and reports the invalid ones by index and field.
 /// 200 when anything was stored or nothing was sent, 422 when every item failed.
+#[utoipa::path(post, path = "/api/articles", tag = "articles",
+    request_body(content(
+        (Vec<ArticleInput> = "application/json"),
+        (String = "application/x-ndjson"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Valid items stored (durable); invalid ones reported", body = BatchReport),
+        (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 403, description = "Writes are disabled: no token is configured", body = ErrorBody),
+        (status = 413, description = "Body over the configured limit", body = ErrorBody),
+        (status = 422, description = "Every item was invalid", body = BatchReport),
+        (status = 503, description = "The disk refuses writes; retry after fixing it", body = ErrorBody)))]
 pub async fn post(
     State(state): State<AppState>,
     _: WriteAccess,
@@ -24,6 +38,13 @@ pub async fn post(
         limits.max_bulk_request_bytes,
         "limits.max_bulk_request_bytes",
     )?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        // Almost always a script that lost its input; `[]` is the explicit empty batch.
+        return Err(ApiError::bad_param(
+            "body",
+            "empty; send a JSON array or JSON Lines of articles",
+        ));
+    }
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::bad_param("body", format!("not UTF-8: {e}")))?;
     let items = if text.trim_start().starts_with('[') {

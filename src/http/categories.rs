@@ -2,31 +2,48 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+
+use super::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::auth::WriteAccess;
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState, blocking};
 use crate::article::{FieldError, plain_text};
 use crate::category::{Category, is_slug};
 
 /// The body of `PUT /api/categories/{slug}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CategoryInput {
+pub struct CategoryInput {
     title: Option<String>,
     description: Option<String>,
 }
 
 /// `GET /api/categories`.
-pub async fn list(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"categories": state.ingest.catalog.all()}))
+#[utoipa::path(get, path = "/api/categories", tag = "categories",
+    responses((status = 200, description = "Every section", body = CategoryList)))]
+pub async fn list(State(state): State<AppState>) -> Json<CategoryList> {
+    Json(CategoryList {
+        categories: state.ingest.catalog.all(),
+    })
+}
+
+/// The body of `GET /api/categories`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CategoryList {
+    categories: Vec<Category>,
 }
 
 /// `GET /api/categories/{slug}`.
+#[utoipa::path(get, path = "/api/categories/{slug}", tag = "categories",
+    params(("slug" = String, Path, description = "Section slug")),
+    responses(
+        (status = 200, description = "The section", body = Category),
+        (status = 404, description = "Unknown section", body = ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -38,6 +55,18 @@ pub async fn get_one(
 }
 
 /// `PUT /api/categories/{slug}`: 201 when new, 200 when replaced.
+#[utoipa::path(put, path = "/api/categories/{slug}", tag = "categories",
+    params(("slug" = String, Path, description = "Section slug: a-z, 0-9 and '-'")),
+    request_body = CategoryInput, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = Category),
+        (status = 201, description = "Created", body = Category),
+        (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 403, description = "Writes are disabled: no token is configured", body = ErrorBody),
+        (status = 413, description = "Body over the configured limit", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+        (status = 503, description = "The disk refuses writes; retry after fixing it", body = ErrorBody)))]
 pub async fn put_one(
     State(state): State<AppState>,
     _: WriteAccess,

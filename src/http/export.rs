@@ -8,10 +8,16 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::AppState;
 use super::auth::WriteAccess;
+use super::openapi::ErrorBody;
 
 /// Streams every article, as `herald export` would, while the server keeps serving
 /// reads; writes wait until the export is done so the backup is one consistent state.
 /// Restore with `herald import`. Needs a write token: it hands out the whole store.
+#[utoipa::path(get, path = "/api/export", tag = "operations", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every article as JSON Lines, one consistent state", body = String, content_type = "application/x-ndjson"),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 403, description = "No token is configured", body = ErrorBody)))]
 pub async fn export(State(state): State<AppState>, _: WriteAccess) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(64);
     let ingest = state.ingest.clone();

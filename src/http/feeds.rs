@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use super::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 use crate::article::normalize_tag;
 use crate::feed::{Format, Rendered, render_opml};
@@ -24,6 +27,12 @@ pub struct PageQuery {
 }
 
 /// `GET /feeds/{file}`: the whole site.
+#[utoipa::path(get, path = "/feeds/{file}", tag = "feeds", params(("file" = String, Path, description = "rss.xml, atom.xml or feed.json"), ("page" = Option<u32>, Query, description = "RFC 5005 page, from 1")),
+    responses((status = 200, description = "The feed, possibly compressed as Accept-Encoding allows", content(
+            (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "application/feed+json"))),
+        (status = 304, description = "Not modified since If-None-Match or If-Modified-Since"),
+        (status = 400, description = "A bad page number", body = ErrorBody),
+        (status = 404, description = "No such feed file", body = ErrorBody)))]
 pub async fn site(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -34,6 +43,13 @@ pub async fn site(
 }
 
 /// `GET /feeds/category/{slug}/{file}`.
+#[utoipa::path(get, path = "/feeds/category/{slug}/{file}", tag = "feeds",
+    params(("slug" = String, Path, description = "Section slug"), ("file" = String, Path, description = "rss.xml, atom.xml or feed.json"), ("page" = Option<u32>, Query, description = "RFC 5005 page, from 1")),
+    responses((status = 200, description = "The feed, possibly compressed as Accept-Encoding allows", content(
+            (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "application/feed+json"))),
+        (status = 304, description = "Not modified since If-None-Match or If-Modified-Since"),
+        (status = 400, description = "A bad page number", body = ErrorBody),
+        (status = 404, description = "Unknown section or feed file", body = ErrorBody)))]
 pub async fn category(
     State(state): State<AppState>,
     Path((slug, file)): Path<(String, String)>,
@@ -51,6 +67,14 @@ pub async fn category(
 }
 
 /// `GET /feeds/tag/{tag}/{file}`: the tag is matched after NFC and lowercasing.
+#[utoipa::path(get, path = "/feeds/tag/{tag}/{file}", tag = "feeds",
+    params(("tag" = String, Path, description = "A tag; other spellings redirect to its normal form"), ("file" = String, Path, description = "rss.xml, atom.xml or feed.json"), ("page" = Option<u32>, Query, description = "RFC 5005 page, from 1")),
+    responses((status = 200, description = "The feed, possibly compressed as Accept-Encoding allows", content(
+            (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "application/feed+json"))),
+        (status = 304, description = "Not modified since If-None-Match or If-Modified-Since"),
+        (status = 400, description = "A bad page number", body = ErrorBody),
+        (status = 301, description = "The tag's normal form (NFC, lowercase)"),
+        (status = 404, description = "No such feed file", body = ErrorBody)))]
 pub async fn tag(
     State(state): State<AppState>,
     Path((tag, file)): Path<(String, String)>,
@@ -59,6 +83,8 @@ pub async fn tag(
 ) -> Result<Response, ApiError> {
     let key = normalize_tag(&tag);
     if key != tag {
+        // Check the page first: a redirect must not launder a bad parameter.
+        super::bounded_param("page", q.page.as_deref(), 1, MAX_PAGE)?;
         // One URL per feed, matching its self link. The Location is relative to this
         // URL, so it stays right behind a proxy that mounts Herald under a prefix.
         let segment =
@@ -79,6 +105,8 @@ pub async fn tag(
 }
 
 /// `GET /feeds.opml`: every category feed.
+#[utoipa::path(get, path = "/feeds.opml", tag = "feeds",
+    responses((status = 200, description = "Every section feed, for import into a reader", body = String, content_type = "text/x-opml")))]
 pub async fn opml(State(state): State<AppState>) -> Response {
     let body = render_opml(state.feeds.site(), &state.ingest.catalog.all());
     ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use super::AppState;
 
 /// `GET /healthz`: 200 while the process serves requests.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process serves requests", body = Object)))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
@@ -16,6 +18,10 @@ pub async fn healthz() -> Json<Value> {
 /// server listens only after both, so this fails only if the index is missing).
 /// A disk that refuses writes shows as `"writable": false` but keeps the 200: reads
 /// still work, and taking the instance out of rotation would stop them too.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready; `writable` says whether the disk takes writes", body = Object),
+        (status = 503, description = "Still starting", body = Object)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let articles = state.ingest.store.article_count();
     match &state.ingest.related {

@@ -6,9 +6,11 @@ mod bulk;
 mod categories;
 mod error;
 mod export;
+mod extract;
 mod feeds;
 mod health;
 mod metrics;
+mod openapi;
 mod related;
 pub mod serve;
 
@@ -19,11 +21,14 @@ use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, header};
-use axum::routing::{get, put};
+use axum::routing::get;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 
@@ -47,37 +52,15 @@ pub struct AppState {
 
 /// Builds the router with every route and layer.
 pub fn router(state: AppState) -> Router {
-    let limits = &state.settings.limits;
-    let article_limit = DefaultBodyLimit::max(limits.max_article_request_bytes);
-    let bulk_limit = DefaultBodyLimit::max(limits.max_bulk_request_bytes);
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
+    let (routes, spec) = api_routes(&state.settings.limits).split_for_parts();
+    let spec = Bytes::from(spec.to_json().expect("the OpenAPI document serialises"));
+    routes
         .route(
-            "/api/articles",
-            get(articles::list).post(bulk::post).layer(bulk_limit),
+            "/openapi.json",
+            get(
+                move || async move { ([(header::CONTENT_TYPE, "application/json")], spec.clone()) },
+            ),
         )
-        .route(
-            "/api/articles/{id}",
-            get(articles::get_one)
-                .put(articles::put_one)
-                .delete(articles::delete_one)
-                .layer(article_limit),
-        )
-        .route("/api/articles/{id}/related", get(related::related))
-        .route("/api/export", get(export::export))
-        .route("/api/categories", get(categories::list))
-        .route(
-            "/api/categories/{slug}",
-            put(categories::put_one)
-                .get(categories::get_one)
-                .layer(DefaultBodyLimit::max(64 * 1024)),
-        )
-        .route("/feeds.opml", get(feeds::opml))
-        .route("/feeds/{file}", get(feeds::site))
-        .route("/feeds/category/{slug}/{file}", get(feeds::category))
-        .route("/feeds/tag/{tag}/{file}", get(feeds::tag))
         .fallback(|| async { ApiError::not_found("no such route", None) })
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.metrics),
@@ -103,6 +86,32 @@ pub fn router(state: AppState) -> Router {
             header::COOKIE,
         ]))
         .with_state(state)
+}
+
+/// Every documented route, each registered from its handler's OpenAPI annotation.
+fn api_routes(limits: &crate::config::LimitSettings) -> OpenApiRouter<AppState> {
+    let article_limit = DefaultBodyLimit::max(limits.max_article_request_bytes);
+    let bulk_limit = DefaultBodyLimit::max(limits.max_bulk_request_bytes);
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(articles::list, bulk::post).layer(bulk_limit))
+        .routes(
+            routes!(articles::get_one, articles::put_one, articles::delete_one)
+                .layer(article_limit),
+        )
+        .routes(routes!(related::related))
+        .routes(routes!(export::export))
+        .routes(routes!(categories::list))
+        .routes(
+            routes!(categories::get_one, categories::put_one)
+                .layer(DefaultBodyLimit::max(64 * 1024)),
+        )
+        .routes(routes!(feeds::opml))
+        .routes(routes!(feeds::site))
+        .routes(routes!(feeds::category))
+        .routes(routes!(feeds::tag))
 }
 
 /// The request body, or a JSON 413 when it is over `key`'s limit.

@@ -1,11 +1,14 @@
 //! `GET /api/articles/{id}/related`: "you may be interested" and "same section".
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use super::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState, blocking};
 use crate::category::Catalog;
 use crate::scope::Scope;
@@ -21,23 +24,23 @@ pub struct RelatedQuery {
     exclude: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Answer {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Answer {
     article: Source,
     related: Vec<Teaser>,
     same_category: Vec<Teaser>,
 }
 
-#[derive(Serialize)]
-struct Source {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Source {
     id: String,
     url: String,
     title: String,
 }
 
 /// One story to show: enough for a teaser without another call.
-#[derive(Serialize)]
-struct Teaser {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Teaser {
     id: String,
     url: String,
     title: String,
@@ -49,14 +52,14 @@ struct Teaser {
     score: Option<f32>,
 }
 
-#[derive(Serialize)]
-struct CategoryRef {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CategoryRef {
     slug: String,
     title: String,
 }
 
-#[derive(Serialize)]
-struct ImageRef {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImageRef {
     url: String,
     width: Option<u32>,
     height: Option<u32>,
@@ -108,6 +111,16 @@ impl Teaser {
 }
 
 /// Related by content, then the newest in the article's category.
+#[utoipa::path(get, path = "/api/articles/{id}/related", tag = "related",
+    params(("id" = String, Path, description = "Article id"),
+        ("limit" = Option<u32>, Query, description = "1 to 20, default 5"),
+        ("category" = Option<String>, Query, description = "Only related stories from this section"),
+        ("exclude" = Option<String>, Query, description = "Comma-separated ids the page already shows")),
+    responses(
+        (status = 200, description = "Related by content, then the newest in the same section", body = Answer),
+        (status = 304, description = "Not modified since If-None-Match"),
+        (status = 400, description = "A bad parameter, named", body = ErrorBody),
+        (status = 404, description = "No such article", body = ErrorBody)))]
 pub async fn related(
     State(state): State<AppState>,
     Path(id): Path<String>,

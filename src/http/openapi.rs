@@ -1,0 +1,55 @@
+//! The OpenAPI 3.1 description, generated from the handlers' `#[utoipa::path]`
+//! annotations. The router is built from the same annotations (`utoipa_axum::routes!`),
+//! so a route cannot exist without its description.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::article::FieldError;
+
+/// Every error answer. `error` is a stable code; the other members depend on it.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes JSON built with `json!` in `ApiError`
+pub struct ErrorBody {
+    /// A stable code such as `invalid_article`, `not_found` or `storage_unavailable`.
+    error: String,
+    message: Option<String>,
+    /// Each problem, naming its field.
+    fields: Option<Vec<FieldError>>,
+    /// For `not_found`: the names that do exist.
+    known: Option<Vec<String>>,
+    /// For `malformed_json`: where parsing stopped.
+    line: Option<u64>,
+    column: Option<u64>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Herald",
+        description = "Articles in; RSS, Atom and JSON Feed and related stories out."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "articles", description = "Store, read and list articles"),
+        (name = "feeds", description = "RSS 2.0, Atom 1.0, JSON Feed 1.1 and OPML"),
+        (name = "related", description = "What to read next"),
+        (name = "categories", description = "Sections"),
+        (name = "operations", description = "Health, readiness, metrics and backup"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer-token scheme that write operations name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
