@@ -203,3 +203,21 @@ async fn malformed_queries_and_paths_get_json_errors() {
         assert_eq!(body["error"], "invalid_parameter", "{path}");
     }
 }
+
+#[tokio::test]
+async fn urls_are_stored_in_their_standard_ascii_form() {
+    let app = common::spawn_app().await;
+    let mut a = common::article("u", "kinh-te", 0);
+    a["url"] = "https://News.Example.vn/tin-tức mới".into();
+    a["images"][0]["url"] = "https://ảnh.example.vn/1.jpg".into();
+    app.put_ok(&a).await;
+    let stored = app.get_json("/api/articles/u", 200).await;
+    assert_eq!(
+        stored["url"],
+        "https://news.example.vn/tin-t%E1%BB%A9c%20m%E1%BB%9Bi"
+    );
+    assert_eq!(
+        stored["images"][0]["url"],
+        "https://xn--nh-k5s.example.vn/1.jpg"
+    );
+}

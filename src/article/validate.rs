@@ -65,9 +65,13 @@ impl ArticleInput {
             );
         }
         let url = clean_text(&self.url.unwrap_or_default());
-        if !is_http_url(&url) {
-            push("url", "required: an absolute http or https URL".into());
-        }
+        let url = match normalize_http_url(&url) {
+            Some(normal) => normal,
+            None => {
+                push("url", "required: an absolute http or https URL".into());
+                url
+            }
+        };
         let title = plain_text(&self.title.unwrap_or_default());
         if title.is_empty() {
             push("title", "required: must not be empty".into());
@@ -210,15 +214,15 @@ fn clean_authors(raw: Vec<Author>, push: &mut impl FnMut(&str, String)) -> Vec<A
                 format!("not an email address: {e:?}"),
             );
         }
-        let url = clean_optional(a.url);
-        if let Some(u) = &url
-            && !is_http_url(u)
-        {
-            push(
-                &format!("authors[{i}].url"),
-                "not an absolute http(s) URL".into(),
-            );
-        }
+        let url = clean_optional(a.url).map(|u| {
+            normalize_http_url(&u).unwrap_or_else(|| {
+                push(
+                    &format!("authors[{i}].url"),
+                    "not an absolute http(s) URL".into(),
+                );
+                u
+            })
+        });
         authors.push(Author { name, email, url });
     }
     authors
@@ -231,12 +235,13 @@ fn clean_images(raw: Vec<Image>, push: &mut impl FnMut(&str, String)) -> Vec<Ima
     let mut images = Vec::new();
     for (i, img) in raw.into_iter().enumerate() {
         let url = clean_text(&img.url);
-        if !is_http_url(&url) {
+        let url = normalize_http_url(&url).unwrap_or_else(|| {
             push(
                 &format!("images[{i}].url"),
                 "required: an absolute http(s) URL".into(),
             );
-        }
+            url
+        });
         let mime = clean_optional(img.mime);
         if let Some(m) = &mime
             && !(m.starts_with("image/") && m.len() > 6 && !m.contains(char::is_whitespace))
@@ -282,12 +287,16 @@ pub fn is_valid_id(id: &str) -> bool {
 
 /// True for absolute http and https URLs with a host.
 pub fn is_http_url(s: &str) -> bool {
-    match url::Url::parse(s) {
-        Ok(u) => {
-            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-        }
-        Err(_) => false,
-    }
+    normalize_http_url(s).is_some()
+}
+
+/// The URL in its standard (WHATWG) serialisation, when it is absolute http(s) with a
+/// host: ASCII only, non-ASCII percent-encoded and hosts in punycode, so every feed
+/// reader and validator takes it, and equal URLs are stored equal.
+pub fn normalize_http_url(s: &str) -> Option<String> {
+    let u = url::Url::parse(s).ok()?;
+    let ok = matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty());
+    ok.then(|| u.into())
 }
 
 /// True for simple BCP 47 tags such as `vi`, `en-US`, `zh-Hant-TW`.
