@@ -5,6 +5,10 @@
 //! RLIMIT_FSIZE with SIGXFSZ ignored, so once its store file would outgrow the limit
 //! every write(2) fails with EFBIG, just as a full disk fails with ENOSPC and a
 //! read-only one with EROFS. All three reach Herald as the same sled I/O error.
+//!
+//! Where the tests may mount (root in a container, as in CI), two more use a real
+//! small tmpfs: a full disk (ENOSPC) while serving, and a read-only one at start.
+//! Elsewhere those two say so and pass without checking.
 
 mod common;
 
@@ -154,4 +158,148 @@ fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
     assert_eq!(r.status(), 201);
     healed.child.kill().unwrap();
     healed.child.wait().unwrap();
+}
+
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs with `options` on a new directory, or `None` where not permitted.
+    fn mount(options: &str) -> Option<(tempfile::TempDir, Tmpfs)> {
+        let dir = tempfile::tempdir().unwrap();
+        let point = dir.path().join("mnt");
+        std::fs::create_dir(&point).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(&point)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("mount is not permitted here; skipping the tmpfs check");
+            return None;
+        }
+        Some((dir, Tmpfs(point)))
+    }
+
+    fn remount(&self, options: &str) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,{options}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success(), "remount {options}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_gives_503_with_no_space_left() {
+    let Some((_dir, fs)) = Tmpfs::mount("size=1m") else {
+        return;
+    };
+    let data = fs.0.join("data");
+    let client = reqwest::blocking::Client::new();
+    let mut served = serve_binary(&data, &[]);
+    let base = format!("http://{}", served.addr);
+    let mut acknowledged = Vec::new();
+    let refused = (0..500)
+        .find_map(|i| {
+            let r = client
+                .put(format!("{base}/api/articles/a{i}"))
+                .bearer_auth(TOKEN)
+                .json(&big_article(i))
+                .send()
+                .unwrap();
+            if r.status() == 201 {
+                acknowledged.push(format!("a{i}"));
+                None
+            } else {
+                Some(r)
+            }
+        })
+        .expect("a 1 MiB disk never filled");
+    assert_eq!(refused.status(), 503);
+    let body: serde_json::Value = refused.json().unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("No space left on device"),
+        "{body}"
+    );
+    for id in &acknowledged {
+        let r = client
+            .get(format!("{base}/api/articles/{id}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{id}");
+    }
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    let log = served.log.lock().unwrap().join("\n");
+    assert!(!log.contains("panicked"), "{log}");
+
+    // Grow the disk: the store reopens with everything acknowledged, and consistent.
+    fs.remount("size=64m");
+    let check = herald(&data, &["check"], "");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let export = herald(&data, &["export"], "");
+    let stored = String::from_utf8_lossy(&export.stdout).lines().count();
+    assert!(
+        stored >= acknowledged.len(),
+        "{stored} < {}",
+        acknowledged.len()
+    );
+}
+
+#[test]
+fn a_read_only_data_directory_is_refused_at_start_with_the_reason() {
+    let Some((_dir, fs)) = Tmpfs::mount("size=4m") else {
+        return;
+    };
+    let data = fs.0.join("data");
+    let mut served = serve_binary(&data, &[]);
+    let client = reqwest::blocking::Client::new();
+    let r = client
+        .put(format!("http://{}/api/articles/a0", served.addr))
+        .bearer_auth(TOKEN)
+        .json(&article("a0", "kinh-te", 0))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+
+    fs.remount("ro");
+    let out = std::process::Command::new(common::herald_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env_remove("HERALD_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Read-only file system") && said.contains("writable"),
+        "{said}"
+    );
+    assert!(!said.contains("panicked"), "{said}");
+
+    fs.remount("rw");
+    let check = herald(&data, &["check"], "");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 }

@@ -33,12 +33,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Why a store operation failed; the message says what was attempted.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("store: unable to {action}: {source}")]
-    Sled {
-        action: String,
-        #[source]
-        source: sled::Error,
-    },
+    /// The reason is in the message rather than a `source`, so that printing the
+    /// error chain does not repeat it.
+    #[error("store: unable to {action}: {cause}")]
+    Sled { action: String, cause: sled::Error },
     #[error(
         "store: writes are failing since an earlier error ({0}); restart Herald once the disk is fixed"
     )]
@@ -56,7 +54,7 @@ impl StoreError {
     pub fn io(action: impl Into<String>, err: std::io::Error) -> StoreError {
         StoreError::Sled {
             action: action.into(),
-            source: sled::Error::Io(err),
+            cause: sled::Error::Io(err),
         }
     }
 
@@ -65,7 +63,7 @@ impl StoreError {
     pub fn io_reason(&self) -> Option<String> {
         match self {
             StoreError::Sled {
-                source: sled::Error::Io(e),
+                cause: sled::Error::Io(e),
                 ..
             } => Some(e.to_string()),
             StoreError::WritesFailed(reason) => Some(reason.clone()),
@@ -76,7 +74,7 @@ impl StoreError {
 
 fn sled_err(action: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError {
     let action = action.into();
-    move |source| StoreError::Sled { action, source }
+    move |cause| StoreError::Sled { action, cause }
 }
 
 /// A handle to the store; cheap to clone and safe to share between threads.
@@ -100,7 +98,24 @@ impl Store {
             .cache_capacity(cache_mb.saturating_mul(1024 * 1024))
             .mode(sled::Mode::HighThroughput)
             .open()
-            .map_err(sled_err(format!("open {}", dir.display())))?;
+            .map_err(|cause| {
+                let need = match &cause {
+                    sled::Error::Io(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::ReadOnlyFilesystem
+                                | std::io::ErrorKind::PermissionDenied
+                        ) =>
+                    {
+                        " (Herald needs its data directory writable, even to serve reads)"
+                    }
+                    _ => "",
+                };
+                StoreError::Sled {
+                    action: format!("open {}{need}", dir.display()),
+                    cause,
+                }
+            })?;
         check_schema(&db)?;
         let mut count = 0;
         for key in db.scan_prefix(keys::ARTICLE_PREFIX).keys() {
