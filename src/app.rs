@@ -12,7 +12,7 @@ use crate::category::Catalog;
 use crate::config::Settings;
 use crate::feed::{FeedCache, Site};
 use crate::http::serve::{ConnLimits, serve};
-use crate::http::{AppState, router};
+use crate::http::{AppState, Shared, router};
 use crate::ingest::Ingest;
 use crate::related::{self, RelatedIndex};
 use crate::store::{Store, StoreError};
@@ -134,7 +134,7 @@ impl Application {
             "public, max-age={}, stale-while-revalidate={}",
             settings.feeds.max_age_secs, settings.feeds.stale_while_revalidate_secs
         );
-        let state = AppState {
+        let state = AppState::new(Shared {
             metrics: Default::default(),
             feeds: Arc::new(feeds),
             feed_cache_control: axum::http::HeaderValue::from_str(&cache_control)
@@ -142,7 +142,7 @@ impl Application {
             ingest,
             settings: Arc::new(settings),
             tokens: Arc::new(tokens),
-        };
+        });
         Ok(Application { listener, state })
     }
 
