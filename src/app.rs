@@ -166,7 +166,7 @@ impl Application {
             max_connections: server.max_connections,
         };
         let store = self.state.ingest.store.clone();
-        serve(self.listener, router(self.state), limits, shutdown, grace).await;
+        serve(self.listener, router(self.state), limits, shutdown, grace).await?;
         tokio::task::spawn_blocking(move || store.flush())
             .await
             .map_err(std::io::Error::other)??;

@@ -217,7 +217,8 @@ fn arbitrary_bodies_never_fail_the_server() {
                 (reqwest::Method::PUT, "/api/categories/moi"),
             ][target]
                 .clone();
-            let status = runtime.block_on(async {
+            let len = body.len();
+            let sent = runtime.block_on(async {
                 app.client
                     .request(method, app.url(path))
                     .bearer_auth(common::TOKEN)
@@ -225,10 +226,20 @@ fn arbitrary_bodies_never_fail_the_server() {
                     .body(body)
                     .send()
                     .await
-                    .unwrap()
-                    .status()
             });
-            prop_assert!(status.as_u16() < 500, "{path}: {status}");
+            match sent {
+                Ok(r) => prop_assert!(r.status().as_u16() < 500, "{path}: {}", r.status()),
+                Err(e) => {
+                    // A body over a limit is answered 413 and the connection closed
+                    // without reading the rest (as nginx does), which the client may
+                    // see as a broken connection. Anything smaller must be answered.
+                    prop_assert!(len > 64 * 1024, "{path}: {len}-byte body: {e}");
+                    let alive = runtime.block_on(async {
+                        reqwest::Client::new().get(app.url("/healthz")).send().await
+                    });
+                    prop_assert!(alive.is_ok_and(|r| r.status() == 200));
+                }
+            }
             Ok(())
         })
         .unwrap();
