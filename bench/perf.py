@@ -63,6 +63,8 @@ def wrk(url, conns=32, threads=2, headers=(), script=None, dur=DUR):
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, errs.groups())) if errs else 0)
+    if errors:
+        print(f"    wrk: {errs.group(0) if errs else ''} {non2xx.group(0) if non2xx else ''}".rstrip())
     return rps, lat.get("50", "?"), lat.get("99", "?"), errors
 
 

@@ -247,3 +247,41 @@ async fn opml_lists_every_category_feed() {
         assert!(body.contains(&format!(r#"text="{}""#, c["title"].as_str().unwrap())));
     }
 }
+
+/// Many readers miss the cache at once after a write: one renders, the rest wait for
+/// that render together, and every one of them sees the new article.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_misses_share_one_render_and_all_see_the_write() {
+    let app = spawn_app().await;
+    app.put_ok(&article("cu", "kinh-te", 0)).await;
+    assert_eq!(
+        app.get("/feeds/category/kinh-te/rss.xml").await.status(),
+        200
+    );
+    let renders = |text: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("herald_feed_renders_total "))
+            .expect("renders metric");
+        line.split(' ').nth(1).unwrap().parse().unwrap()
+    };
+    let before = renders(&app.get("/metrics").await.text().await.unwrap());
+
+    app.put_ok(&article("moi", "kinh-te", 5)).await;
+    let mut readers = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let (client, url) = (
+            app.client.clone(),
+            app.url("/feeds/category/kinh-te/rss.xml"),
+        );
+        readers.spawn(async move { client.get(url).send().await.unwrap().text().await.unwrap() });
+    }
+    while let Some(body) = readers.join_next().await {
+        assert!(
+            body.unwrap().contains(":article:moi<"),
+            "a reader missed the write"
+        );
+    }
+    let after = renders(&app.get("/metrics").await.text().await.unwrap());
+    assert_eq!(after - before, 1, "one render for 200 concurrent misses");
+}

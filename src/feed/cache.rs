@@ -45,7 +45,9 @@ pub struct Rendered {
 #[derive(Default)]
 struct Slot {
     current: RwLock<Option<Arc<Rendered>>>,
+    /// Held by the one request that renders; the others wait on `done`.
     render: tokio::sync::Mutex<()>,
+    done: tokio::sync::Notify,
 }
 
 type Key = (Scope, Format, usize);
@@ -109,11 +111,37 @@ impl FeedCache {
             return Ok(Some(hit));
         }
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
-        let _rendering = slot.render.lock().await;
-        let stamp = self.stamp(scope);
-        if let Some(hit) = fresh(&slot, stamp) {
-            return Ok(Some(hit)); // another request rendered it while we waited
+        loop {
+            // Listen before looking, so a render that ends in between still wakes us.
+            let done = slot.done.notified();
+            let mut done = std::pin::pin!(done);
+            done.as_mut().enable();
+            let stamp = self.stamp(scope);
+            if let Some(hit) = fresh(&slot, stamp) {
+                return Ok(Some(hit)); // another request rendered it while we waited
+            }
+            if let Ok(rendering) = slot.render.try_lock() {
+                let result = self.render_into(&slot, scope, format, page, stamp).await;
+                drop(rendering);
+                slot.done.notify_waiters();
+                return result;
+            }
+            // Someone else is rendering: wait for it with everyone else, all woken at
+            // once. (Queueing on the lock instead handed it on one waiter at a time,
+            // each waiting for its runtime to reach it: seconds, with 1,000 readers.)
+            done.await;
         }
+    }
+
+    /// Renders off the async workers and publishes the result in `slot`.
+    async fn render_into(
+        self: &Arc<Self>,
+        slot: &Slot,
+        scope: &Scope,
+        format: Format,
+        page: usize,
+        stamp: (u64, u64),
+    ) -> Result<Option<Arc<Rendered>>, StoreError> {
         let this = Arc::clone(self);
         let owned = scope.clone();
         let rendered =
