@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -23,13 +23,16 @@ use crate::store::{Store, StoreError};
 /// walking every tag and page.
 const MAX_SLOTS: usize = 20_000;
 
-/// One rendered feed document in every encoding, with its validators.
+/// One rendered feed document, its compressed forms once made, and its validators.
 #[derive(Debug)]
 pub struct Rendered {
     stamp: (u64, u64),
     pub identity: Bytes,
-    pub gzip: Bytes,
-    pub br: Bytes,
+    /// Filled in by [`Rendered::compress`] after the document is published: readers
+    /// get a new feed as soon as it is rendered (about 1 ms for 50 items), and
+    /// identity bytes for the few milliseconds compression takes.
+    pub gzip: OnceLock<Bytes>,
+    pub br: OnceLock<Bytes>,
     /// The strong validator of the identity bytes, without quotes.
     pub etag: String,
     /// Quoted ETags of the identity, gzip and br bytes: a strong validator names one
@@ -154,7 +157,9 @@ impl FeedCache {
         let rendered = rendered.map(Arc::new);
         match &rendered {
             Some(r) => {
-                *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(r))
+                *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(r));
+                let r = Arc::clone(r);
+                tokio::task::spawn_blocking(move || r.compress());
             }
             // Nothing to cache; drop the slot so probing for unknown tags or pages
             // leaves no trace in memory.
@@ -230,8 +235,8 @@ impl FeedCache {
             ],
             last_modified_http: httpdate::fmt_http_date(last_modified.into()),
             etag: tag,
-            gzip: gzip(&identity).into(),
-            br: brotli(&identity).into(),
+            gzip: OnceLock::new(),
+            br: OnceLock::new(),
             identity: identity.into(),
             last_modified,
             items: kept,
@@ -244,6 +249,14 @@ impl FeedCache {
             title: slug.to_string(),
             description: String::new(),
         })
+    }
+}
+
+impl Rendered {
+    /// Makes the gzip form, then the br form (about 2 and 4 ms for 175 KB). Blocking.
+    pub fn compress(&self) {
+        self.gzip.get_or_init(|| gzip(&self.identity).into());
+        self.br.get_or_init(|| brotli(&self.identity).into());
     }
 }
 

@@ -145,10 +145,13 @@ fn respond(
     rendered: &Arc<Rendered>,
     req: &HeaderMap,
 ) -> Response {
-    let (body, encoding, etag) = match negotiate(req) {
-        Encoding::Br => (&rendered.br, Some("br"), &rendered.etags[2]),
-        Encoding::Gzip => (&rendered.gzip, Some("gzip"), &rendered.etags[1]),
-        Encoding::Identity => (&rendered.identity, None, &rendered.etags[0]),
+    // The best encoding the client takes and the cache already has (the compressed
+    // forms follow a render by a few milliseconds).
+    let accepts = Accepts::from(req);
+    let (body, encoding, etag) = match (rendered.br.get(), rendered.gzip.get()) {
+        (Some(br), _) if accepts.br => (br, Some("br"), &rendered.etags[2]),
+        (_, Some(gz)) if accepts.gzip => (gz, Some("gzip"), &rendered.etags[1]),
+        _ => (&rendered.identity, None, &rendered.etags[0]),
     };
     let mut builder = Response::builder()
         .header(header::ETAG, etag.as_str())
@@ -191,38 +194,40 @@ fn not_modified(req: &HeaderMap, etag: &str, last_modified: DateTime<Utc>) -> bo
         })
 }
 
-enum Encoding {
-    Br,
-    Gzip,
-    Identity,
+/// The compressed encodings a request accepts, honouring q=0 refusals.
+struct Accepts {
+    br: bool,
+    gzip: bool,
 }
 
-/// Picks br, then gzip, honouring q=0 refusals.
-fn negotiate(req: &HeaderMap) -> Encoding {
-    let Some(accept) = req
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Encoding::Identity;
-    };
-    let accepts = |name: &str| {
-        accept.split(',').any(|part| {
-            let mut bits = part.split(';').map(str::trim);
-            let coding = bits.next().unwrap_or_default();
-            let q = bits
-                .find_map(|b| {
-                    b.strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
-        })
-    };
-    if accepts("br") {
-        Encoding::Br
-    } else if accepts("gzip") {
-        Encoding::Gzip
-    } else {
-        Encoding::Identity
+impl Accepts {
+    fn from(req: &HeaderMap) -> Accepts {
+        match req
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(accept) => Accepts {
+                br: accepts(accept, "br"),
+                gzip: accepts(accept, "gzip"),
+            },
+            None => Accepts {
+                br: false,
+                gzip: false,
+            },
+        }
     }
+}
+
+fn accepts(accept: &str, name: &str) -> bool {
+    accept.split(',').any(|part| {
+        let mut bits = part.split(';').map(str::trim);
+        let coding = bits.next().unwrap_or_default();
+        let q = bits
+            .find_map(|b| {
+                b.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
+    })
 }
