@@ -56,6 +56,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    app::tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
