@@ -119,7 +119,14 @@ def feed_serving(base):
         for fmt in ["rss.xml", "atom.xml"]:
             path = f"/feeds/category/kinh-te/{fmt}"
             _, h, body = get(base + path)
-            _, _, gz = get(base + path, {"Accept-Encoding": "gzip"})
+            # The compressed forms follow a render by a few milliseconds; wait for them.
+            for _ in range(500):
+                _, gh, gz = get(base + path, {"Accept-Encoding": "gzip"})
+                if {k.lower(): v for k, v in gh.items()}.get("content-encoding") == "gzip":
+                    break
+                time.sleep(0.01)
+            else:
+                raise SystemExit("herald never served the gzip form")
             with open(os.path.join(root, fmt), "wb") as f:
                 f.write(body)
             with open(os.path.join(root, fmt + ".gz"), "wb") as f:
@@ -133,8 +140,14 @@ def feed_serving(base):
                      ("gzip", ["Accept-Encoding: gzip"], ["Accept-Encoding: gzip"]),
                      ("304", [f"If-None-Match: {h['etag']}"], [f"If-None-Match: {nh['etag']}"])]
             for name, hh, nh_headers in cases:
-                h_rps, h50, h99, herr = wrk(base + path, headers=hh)
-                n_rps, n50, n99, nerr = wrk(f"{nbase}/{fmt}", headers=nh_headers)
+                # Best of two interleaved runs each: this machine's speed drifts by tens
+                # of percent within a minute, which one run would record as a verdict.
+                runs = [(wrk(base + path, headers=hh), wrk(f"{nbase}/{fmt}", headers=nh_headers))
+                        for _ in range(2)]
+                h_rps, h50, h99, herr = max((r[0] for r in runs), key=lambda r: r[0])
+                n_rps, n50, n99, nerr = max((r[1] for r in runs), key=lambda r: r[0])
+                herr = sum(r[0][3] for r in runs)
+                nerr = sum(r[1][3] for r in runs)
                 ratio = h_rps / n_rps
                 p99_ratio = ms(h99) / ms(n99) if ms(n99) > 0 else float("nan")
                 verdict = "ok" if ratio >= 0.9 and p99_ratio <= 2 else "below goal"
