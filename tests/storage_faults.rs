@@ -42,6 +42,28 @@ fn big_article(i: u32) -> serde_json::Value {
     a
 }
 
+/// PUTs 10 KB articles until one is not acknowledged; returns the acknowledged ids
+/// and the answer that refused.
+fn fill_until_refused(
+    client: &reqwest::blocking::Client,
+    base: &str,
+) -> (Vec<String>, reqwest::blocking::Response) {
+    let mut acknowledged = Vec::new();
+    for i in 0..500 {
+        let r = client
+            .put(format!("{base}/api/articles/a{i}"))
+            .bearer_auth(TOKEN)
+            .json(&big_article(i))
+            .send()
+            .expect("the server answers even when its disk fails");
+        if r.status() != 201 {
+            return (acknowledged, r);
+        }
+        acknowledged.push(format!("a{i}"));
+    }
+    panic!("500 writes of 10 KB never filled the disk");
+}
+
 #[test]
 fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,23 +72,7 @@ fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
     let mut served = serve_binary_with(&data, &[], limit_file_size);
     let base = format!("http://{}", served.addr);
 
-    let mut acknowledged = Vec::new();
-    let refused = (0..500)
-        .find_map(|i| {
-            let r = client
-                .put(format!("{base}/api/articles/a{i}"))
-                .bearer_auth(TOKEN)
-                .json(&big_article(i))
-                .send()
-                .expect("the server answers even when its disk fails");
-            if r.status() == 201 {
-                acknowledged.push(format!("a{i}"));
-                None
-            } else {
-                Some(r)
-            }
-        })
-        .expect("the file size limit was never reached");
+    let (acknowledged, refused) = fill_until_refused(&client, &base);
     assert!(
         !acknowledged.is_empty(),
         "the limit left no room for any write"
@@ -207,23 +213,7 @@ fn a_full_disk_gives_503_with_no_space_left() {
     let client = reqwest::blocking::Client::new();
     let mut served = serve_binary(&data, &[]);
     let base = format!("http://{}", served.addr);
-    let mut acknowledged = Vec::new();
-    let refused = (0..500)
-        .find_map(|i| {
-            let r = client
-                .put(format!("{base}/api/articles/a{i}"))
-                .bearer_auth(TOKEN)
-                .json(&big_article(i))
-                .send()
-                .unwrap();
-            if r.status() == 201 {
-                acknowledged.push(format!("a{i}"));
-                None
-            } else {
-                Some(r)
-            }
-        })
-        .expect("a 1 MiB disk never filled");
+    let (acknowledged, refused) = fill_until_refused(&client, &base);
     assert_eq!(refused.status(), 503);
     let body: serde_json::Value = refused.json().unwrap();
     assert!(

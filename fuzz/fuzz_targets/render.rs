@@ -1,10 +1,11 @@
 //! Any valid article renders into RSS, Atom and JSON Feed that feed-rs parses, with
-//! its title and link intact. The first byte picks the format; the rest is the article.
+//! its link intact. The first byte picks the format; the rest is the article.
 #![no_main]
 
-use herald::article::{HtmlPolicy, Rules, parse_input};
-use herald::category::Catalog;
-use herald::config::{Overrides, Settings};
+#[path = "common.rs"]
+mod common;
+
+use herald::article::parse_input;
 use herald::feed::{FeedMeta, Format, ItemView, Site, render};
 use herald::scope::Scope;
 use libfuzzer_sys::fuzz_target;
@@ -14,21 +15,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let format = [Format::Rss, Format::Atom, Format::Json][usize::from(selector) % 3];
-    let settings = Settings::load_from(None, &Default::default(), &Overrides::default()).unwrap();
-    let catalog = Catalog::new(&settings.categories, vec![]);
-    let html = HtmlPolicy::new(&settings.html.iframe_hosts);
-    let rules = Rules {
-        categories: &catalog,
-        default_language: &settings.site.language,
-        max_body_bytes: settings.limits.max_body_bytes,
-        html: &html,
-    };
+    let world = common::World::new();
     let Ok(input) = parse_input(doc) else { return };
-    let Ok(article) = input.validate(&rules) else {
+    let Ok(article) = input.validate(&world.rules()) else {
         return;
     };
-    let site = Site::from_settings(&settings);
-    let section = catalog.get(&article.category).expect("validated category");
+    let site = Site::from_settings(&world.settings);
+    let section = world
+        .catalog
+        .get(&article.category)
+        .expect("validated category");
     let item = ItemView::new(&site, &article, section);
     let meta = FeedMeta::new(&site, format, &Scope::All, None, 1);
     let bytes = render(&meta, std::slice::from_ref(&item));

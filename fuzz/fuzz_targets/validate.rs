@@ -2,23 +2,16 @@
 //! rejection names its field.
 #![no_main]
 
-use herald::article::{HtmlPolicy, Rules, parse_input};
-use herald::category::Catalog;
-use herald::config::{Overrides, Settings};
+#[path = "common.rs"]
+mod common;
+
+use herald::article::parse_input;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let settings = Settings::load_from(None, &Default::default(), &Overrides::default()).unwrap();
-    let catalog = Catalog::new(&settings.categories, vec![]);
-    let html = HtmlPolicy::new(&settings.html.iframe_hosts);
-    let rules = Rules {
-        categories: &catalog,
-        default_language: &settings.site.language,
-        max_body_bytes: settings.limits.max_body_bytes,
-        html: &html,
-    };
+    let world = common::World::new();
     let Ok(input) = parse_input(data) else { return };
-    if let Err(errors) = input.validate(&rules) {
+    if let Err(errors) = input.validate(&world.rules()) {
         assert!(!errors.0.is_empty());
         assert!(errors.0.iter().all(|e| !e.field.is_empty()), "{errors:?}");
     }
