@@ -87,15 +87,27 @@ impl Ingest {
 
     /// Stores an article and updates the index; not yet durable.
     fn put(&self, article: &Article) -> Result<PutOutcome, StoreError> {
+        let mut outcomes = self.put_many(std::slice::from_ref(article))?;
+        Ok(outcomes.pop().expect("one outcome per article"))
+    }
+
+    /// Stores articles in one atomic batch and updates the index; not yet durable.
+    fn put_many(&self, articles: &[Article]) -> Result<Vec<PutOutcome>, StoreError> {
         let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
-        let old = self.store.put(article)?;
-        if let Some(index) = &self.related {
-            index.upsert(article, old.as_ref());
-        }
-        Ok(match old {
-            Some(_) => PutOutcome::Replaced,
-            None => PutOutcome::Created,
-        })
+        let replaced = self.store.put_many(articles)?;
+        Ok(articles
+            .iter()
+            .zip(replaced)
+            .map(|(article, old)| {
+                if let Some(index) = &self.related {
+                    index.upsert(article, old.as_ref());
+                }
+                match old {
+                    Some(_) => PutOutcome::Replaced,
+                    None => PutOutcome::Created,
+                }
+            })
+            .collect())
     }
 
     /// Stores one valid article durably. The flush happens outside the ordering
@@ -153,12 +165,16 @@ impl Ingest {
         if strict && !report.failed.is_empty() {
             return Ok(report);
         }
-        for article in &valid {
-            match self.put(article)? {
-                PutOutcome::Created => report.created += 1,
-                PutOutcome::Replaced => report.replaced += 1,
+        // Bounded sled batches: large enough to make the per-batch write rare,
+        // small enough that readers never wait long on the order lock.
+        for chunk in valid.chunks(256) {
+            for outcome in self.put_many(chunk)? {
+                match outcome {
+                    PutOutcome::Created => report.created += 1,
+                    PutOutcome::Replaced => report.replaced += 1,
+                }
+                progress();
             }
-            progress();
         }
         if !valid.is_empty() {
             self.store.flush()?;

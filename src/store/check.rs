@@ -144,6 +144,28 @@ mod tests {
     }
 
     #[test]
+    fn one_batch_may_replace_an_article_it_also_creates() {
+        let (_dir, store) = store();
+        let first = sample("a0", "kinh-te");
+        let second = sample("a0", "xa-hoi");
+        let replaced = store
+            .put_many(&[first.clone(), second, sample("a1", "kinh-te")])
+            .unwrap();
+        assert_eq!(replaced, vec![None, Some(first), None]);
+        assert_eq!(store.article_count(), 2);
+        let report = store.check().unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems());
+        let in_economy = store
+            .list(&Scope::Category("kinh-te".into()), 10, None)
+            .unwrap();
+        assert_eq!(
+            in_economy.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+            ["a1"]
+        );
+        assert_eq!(store.get("a0").unwrap().unwrap().category, "xa-hoi");
+    }
+
+    #[test]
     fn check_finds_damage_and_reindex_repairs_it() {
         let (_dir, store) = store();
         let a = sample("a0", "kinh-te");
