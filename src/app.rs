@@ -42,7 +42,7 @@ pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
 /// Builds the related-stories index from every stored article: one pass to count
 /// terms, one to index them. Blocking.
 pub fn build_related(store: &Store) -> Result<RelatedIndex, StoreError> {
-    const BATCH: usize = 4096;
+    const BATCH: usize = 2048;
     let started = std::time::Instant::now();
     let mut builder = related::Builder::default();
     for pass in 0..2 {
