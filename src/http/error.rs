@@ -141,6 +141,13 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self, "request failed");
         }
         let mut response = (status, Json(body)).into_response();
+        if matches!(self, ApiError::TooLarge { .. }) {
+            // The rest of the body is never read: close the connection, as nginx does,
+            // rather than leave a client blocked sending it until the request timeout.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             // Import scripts back off instead of hammering a failing disk.
             response
