@@ -64,6 +64,17 @@ fn fill_until_refused(
     panic!("500 writes of 10 KB never filled the disk");
 }
 
+/// Every acknowledged article answers 200.
+fn assert_all_readable(client: &reqwest::blocking::Client, base: &str, ids: &[String]) {
+    for id in ids {
+        let r = client
+            .get(format!("{base}/api/articles/{id}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "acknowledged {id} unreadable");
+    }
+}
+
 #[test]
 fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
     let dir = tempfile::tempdir().unwrap();
@@ -101,13 +112,7 @@ fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
         .send()
         .unwrap();
     assert_eq!(delete.status(), 503);
-    for id in &acknowledged {
-        let r = client
-            .get(format!("{base}/api/articles/{id}"))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{id}");
-    }
+    assert_all_readable(&client, &base, &acknowledged);
     let feed = client
         .get(format!("{base}/feeds/category/kinh-te/atom.xml"))
         .send()
@@ -148,13 +153,7 @@ fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
     );
     let mut healed = serve_binary(&data, &[]);
     let base = format!("http://{}", healed.addr);
-    for id in &acknowledged {
-        let r = client
-            .get(format!("{base}/api/articles/{id}"))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "acknowledged {id} lost");
-    }
+    assert_all_readable(&client, &base, &acknowledged);
     let r = client
         .put(format!("{base}/api/articles/late"))
         .bearer_auth(TOKEN)
@@ -223,13 +222,7 @@ fn a_full_disk_gives_503_with_no_space_left() {
             .contains("No space left on device"),
         "{body}"
     );
-    for id in &acknowledged {
-        let r = client
-            .get(format!("{base}/api/articles/{id}"))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{id}");
-    }
+    assert_all_readable(&client, &base, &acknowledged);
     served.child.kill().unwrap();
     served.child.wait().unwrap();
     let log = served.log.lock().unwrap().join("\n");
