@@ -40,30 +40,13 @@ pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
 }
 
 /// Builds the related-stories index from every stored article: one pass to count
-/// terms, one to index them. Blocking.
+/// terms, one to index them, each on every core. Blocking.
 pub fn build_related(store: &Store) -> Result<RelatedIndex, StoreError> {
-    const BATCH: usize = 2048;
     let started = std::time::Instant::now();
-    let mut builder = related::Builder::default();
-    for pass in 0..2 {
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut articles = store.articles();
-        loop {
-            batch.clear();
-            for article in articles.by_ref().take(BATCH) {
-                batch.push(article?);
-            }
-            if batch.is_empty() {
-                break;
-            }
-            if pass == 0 {
-                builder.count(&batch);
-            } else {
-                builder.add(&batch);
-            }
-            release_free_memory();
-        }
-    }
+    let builder = related::Builder::default();
+    store.scan_parallel(crate::par::workers(), |chunk| builder.count(chunk))?;
+    release_free_memory();
+    store.scan_parallel(crate::par::workers(), |chunk| builder.add(chunk))?;
     let index = builder.finish();
     release_free_memory();
     tracing::info!(

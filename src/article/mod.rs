@@ -7,6 +7,8 @@ mod html;
 mod text;
 mod validate;
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +88,41 @@ pub struct ArticleInput {
     pub updated: Option<String>,
     pub images: Option<Vec<Image>>,
     pub language: Option<String>,
+}
+
+/// The fields of a stored article that say what it is about, borrowed from the
+/// stored bytes where they need no unescaping: what the related index reads. An
+/// index build decodes every article twice, and copying each body was most of its
+/// allocation.
+#[derive(Debug, Deserialize)]
+pub struct ArticleText<'a> {
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub title: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub summary: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub content_html: Cow<'a, str>,
+    #[serde(borrow)]
+    pub category: Cow<'a, str>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub published: DateTime<FixedOffset>,
+}
+
+impl<'a> From<&'a Article> for ArticleText<'a> {
+    fn from(a: &'a Article) -> Self {
+        ArticleText {
+            id: Cow::Borrowed(&a.id),
+            title: Cow::Borrowed(&a.title),
+            summary: Cow::Borrowed(&a.summary),
+            content_html: Cow::Borrowed(&a.content_html),
+            category: Cow::Borrowed(&a.category),
+            tags: a.tags.clone(),
+            published: a.published,
+        }
+    }
 }
 
 impl Article {

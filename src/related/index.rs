@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::sketch::DocFreq;
 use super::tokenize::{self, Term};
-use crate::article::{Article, normalize_tag};
+use crate::article::{ArticleText, normalize_tag};
 
 /// Terms an article is indexed under and queried with: its most distinctive ones.
 /// Bounds memory and query time; measured with `bench/eval_related.py`.
@@ -31,10 +31,15 @@ const POSTINGS_BUDGET: usize = 120_000;
 /// Below this (as a share of an article's score against itself) nothing is related.
 const MIN_SCORE: f32 = 0.01;
 
+/// One article under one term. Postings are most of the index's memory (50 million
+/// at 1,000,000 articles), so they are packed into 6 bytes: weighted term
+/// frequencies are sums of whole field weights, so a u16 holds them exactly (and
+/// saturates where BM25 no longer cares).
 #[derive(Clone, Copy)]
+#[repr(C, packed(2))]
 struct Posting {
     doc: u32,
-    tf: f32,
+    tf: u16,
 }
 
 struct Doc {
@@ -60,36 +65,60 @@ pub struct Profile {
 }
 
 /// Tokenises an article's fields with their weights. Pure; safe on any thread.
-pub fn profile(a: &Article) -> Profile {
-    let mut tf: FxHashMap<Term, f32> = FxHashMap::default();
-    let mut len = 0.0;
-    let mut add = |text: &str, html: bool, weight: f32| {
-        tokenize::terms(text, html, |t| {
-            *tf.entry(t).or_default() += weight;
-            len += weight;
-        })
+pub fn profile(a: &ArticleText<'_>) -> Profile {
+    let mut p = Profile {
+        tf: FxHashMap::default(),
+        len: 0.0,
     };
-    add(&a.title, false, TITLE_WEIGHT);
-    add(&a.summary, false, SUMMARY_WEIGHT);
-    add(&a.content_html, true, BODY_WEIGHT);
-    for tag in &a.tags {
-        add(tag, false, TAG_WEIGHT);
-    }
-    for tag in &a.tags {
-        *tf.entry(tokenize::tag_term(&normalize_tag(tag)))
-            .or_default() += TAG_WEIGHT;
-    }
-    Profile { tf, len }
+    p.fill(a);
+    p
+}
+
+thread_local! {
+    /// A profile whose table keeps its capacity between articles: an index build
+    /// profiles every article twice, and growing a fresh table each time was most of
+    /// its allocation.
+    static PROFILE: RefCell<Profile> = RefCell::new(Profile { tf: FxHashMap::default(), len: 0.0 });
+}
+
+/// Calls `f` with the profile of `a`, in this thread's reused table.
+pub fn with_profile<R>(a: &ArticleText<'_>, f: impl FnOnce(&Profile) -> R) -> R {
+    PROFILE.with_borrow_mut(|p| {
+        p.fill(a);
+        f(p)
+    })
 }
 
 impl Profile {
+    fn fill(&mut self, a: &ArticleText<'_>) {
+        self.tf.clear();
+        self.len = 0.0;
+        let Profile { tf, len } = self;
+        let mut add = |text: &str, html: bool, weight: f32| {
+            tokenize::terms(text, html, |t| {
+                *tf.entry(t).or_default() += weight;
+                *len += weight;
+            })
+        };
+        add(&a.title, false, TITLE_WEIGHT);
+        add(&a.summary, false, SUMMARY_WEIGHT);
+        add(&a.content_html, true, BODY_WEIGHT);
+        for tag in &a.tags {
+            add(tag, false, TAG_WEIGHT);
+        }
+        for tag in &a.tags {
+            *tf.entry(tokenize::tag_term(&normalize_tag(tag)))
+                .or_default() += TAG_WEIGHT;
+        }
+    }
+
     /// The distinct terms, for counting document frequencies.
     pub fn terms(&self) -> impl Iterator<Item = Term> + '_ {
         self.tf.keys().copied()
     }
 }
 
-fn dup_hash(a: &Article) -> u64 {
+fn dup_hash(a: &ArticleText<'_>) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     a.title.hash(&mut h);
@@ -129,14 +158,11 @@ impl Index {
     /// has, which a build (whose frequencies are final) can afford; a live insert keeps
     /// them, because the next article about a new event will share them.
     pub fn prepare(&self, p: &Profile, min_df: u32) -> Prepared {
-        Prepared {
-            terms: self.distinctive(p, min_df),
-            len: p.len,
-        }
+        prepare(&self.df, self.live + 1, p, min_df)
     }
 
     /// Adds or replaces an article; `old` is the version it replaces, if any.
-    pub fn upsert(&mut self, a: &Article, old: Option<&Article>) {
+    pub fn upsert(&mut self, a: &ArticleText<'_>, old: Option<&ArticleText<'_>>) {
         if let Some(old) = old {
             self.remove(old);
         }
@@ -149,8 +175,8 @@ impl Index {
     }
 
     /// Removes an article (as it was stored) from the index.
-    pub fn remove(&mut self, old: &Article) {
-        let Some(slot) = self.slots.remove(old.id.as_str()) else {
+    pub fn remove(&mut self, old: &ArticleText<'_>) {
+        let Some(slot) = self.slots.remove(old.id.as_ref()) else {
             return;
         };
         // Postings exist only for terms chosen at insert, all among the profile's.
@@ -181,8 +207,8 @@ impl Index {
     }
 
     /// Inserts an article with its chosen terms.
-    pub fn insert(&mut self, a: &Article, p: Prepared) {
-        if let Some(stale) = self.slots.remove(a.id.as_str()) {
+    pub fn insert(&mut self, a: &ArticleText<'_>, p: Prepared) {
+        if let Some(stale) = self.slots.remove(a.id.as_ref()) {
             // Replaced without its old version: find its postings the slow way.
             for list in self.postings.values_mut() {
                 list.retain(|x| x.doc != stale);
@@ -198,12 +224,12 @@ impl Index {
             }
         };
         for &(t, tf) in &p.terms {
-            self.postings
-                .entry(t)
-                .or_default()
-                .push(Posting { doc: slot, tf });
+            self.postings.entry(t).or_default().push(Posting {
+                doc: slot,
+                tf: tf as u16, // `as` saturates
+            });
         }
-        let id: Arc<str> = Arc::from(a.id.as_str());
+        let id: Arc<str> = Arc::from(a.id.as_ref());
         self.docs[slot as usize] = Some(Doc {
             id: Arc::clone(&id),
             time: a.published.timestamp(),
@@ -214,24 +240,6 @@ impl Index {
         self.slots.insert(id, slot);
         self.live += 1;
         self.total_len += p.len as f64;
-    }
-
-    /// The profile's most distinctive terms by tf-idf, among those in at least
-    /// `min_df` articles, with their frequencies.
-    fn distinctive(&self, p: &Profile, min_df: u32) -> Vec<(Term, f32)> {
-        let n = (self.live + 1) as f32;
-        let mut ranked: Vec<(Term, f32, f32)> =
-            p.tf.iter()
-                .filter_map(|(&t, &tf)| {
-                    let df = self.df.get(t);
-                    (df >= min_df).then(|| (t, tf, (1.0 + tf.ln()) * idf(n, df as f32)))
-                })
-                .collect();
-        if ranked.len() > TOP_TERMS {
-            ranked.select_nth_unstable_by(TOP_TERMS, |a, b| b.2.total_cmp(&a.2));
-            ranked.truncate(TOP_TERMS);
-        }
-        ranked.into_iter().map(|(t, tf, _)| (t, tf)).collect()
     }
 
     fn category_code(&mut self, slug: &str) -> u16 {
@@ -247,7 +255,7 @@ impl Index {
     /// The articles most related to `source`, best first.
     pub fn related(
         &self,
-        source: &Article,
+        source: &ArticleText<'_>,
         limit: usize,
         category: Option<&str>,
         exclude: &FxHashSet<&str>,
@@ -259,11 +267,12 @@ impl Index {
             },
             None => None,
         };
-        let own_slot = self.slots.get(source.id.as_str()).copied();
+        let own_slot = self.slots.get(source.id.as_ref()).copied();
         let src = profile(source);
         // Terms only the source has cannot match anything.
         let mut query: Vec<(Term, f32, f32)> = self
-            .distinctive(&src, 2)
+            .prepare(&src, 2)
+            .terms
             .into_iter()
             .map(|(t, tf)| (t, tf, idf(self.live as f32, self.df.get(t) as f32)))
             .collect();
@@ -284,12 +293,12 @@ impl Index {
                     continue;
                 }
                 budget -= list.len();
-                for p in list {
-                    let s = &mut scores[p.doc as usize];
+                for &Posting { doc, tf } in list {
+                    let s = &mut scores[doc as usize];
                     if *s == 0.0 {
-                        touched.push(p.doc);
+                        touched.push(doc);
                     }
-                    *s += q * idf * bm25(p.tf, self.lens[p.doc as usize]);
+                    *s += q * idf * bm25(f32::from(tf), self.lens[doc as usize]);
                 }
             }
             let src_time = source.published.timestamp();
@@ -348,6 +357,28 @@ impl Index {
                 })
                 .collect()
         })
+    }
+}
+
+/// Chooses the terms to index `p` under, with document frequencies `df` among `n`
+/// articles: its most distinctive by tf-idf, among those in at least `min_df`.
+pub fn prepare(df: &DocFreq, n: u32, p: &Profile, min_df: u32) -> Prepared {
+    let n = n as f32;
+    let mut ranked: Vec<(Term, f32, f32)> =
+        p.tf.iter()
+            .filter_map(|(&t, &tf)| {
+                let df = df.get(t);
+                (df >= min_df).then(|| (t, tf, (1.0 + tf.ln()) * idf(n, df as f32)))
+            })
+            .collect();
+    if ranked.len() > TOP_TERMS {
+        // Ties go to the smaller term, so the choice never depends on table order.
+        ranked.select_nth_unstable_by(TOP_TERMS, |a, b| b.2.total_cmp(&a.2));
+        ranked.truncate(TOP_TERMS);
+    }
+    Prepared {
+        terms: ranked.into_iter().map(|(t, tf, _)| (t, tf)).collect(),
+        len: p.len,
     }
 }
 

@@ -10,13 +10,15 @@ mod index;
 mod sketch;
 mod tokenize;
 
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::{Mutex, RwLock};
 
 use rustc_hash::FxHashSet;
 
 pub use index::Hit;
+use sketch::DocFreq;
 
-use crate::article::Article;
+use crate::article::{Article, ArticleText};
 
 /// The shared, thread-safe index. Every method blocks: call from blocking threads.
 #[derive(Default)]
@@ -24,39 +26,44 @@ pub struct RelatedIndex {
     inner: RwLock<index::Index>,
 }
 
-/// Builds an index in two passes over the same articles, each fed in batches that
-/// are tokenised on every core.
+/// Builds an index in two passes over the same articles: the first counts terms,
+/// the second indexes each article under its terms chosen with the final counts.
+/// Both take chunks of articles from any number of threads at once.
 #[derive(Default)]
 pub struct Builder {
-    index: index::Index,
+    df: DocFreq,
+    counted: AtomicU32,
+    index: Mutex<index::Index>,
 }
 
 impl Builder {
-    /// First pass: count the batch's terms.
-    pub fn count(&mut self, batch: &[Article]) {
-        let df = &self.index.df;
-        crate::par::map(batch.iter().collect(), |a| {
-            for t in index::profile(a).terms() {
-                df.add(t);
-            }
-        });
+    /// First pass: count the chunk's terms.
+    pub fn count(&self, chunk: &[ArticleText<'_>]) {
+        for a in chunk {
+            index::with_profile(a, |p| p.terms().for_each(|t| self.df.add(t)));
+        }
+        self.counted.fetch_add(chunk.len() as u32, Relaxed);
     }
 
-    /// Second pass: index the batch.
-    pub fn add(&mut self, batch: &[Article]) {
-        let index = &self.index;
-        let prepared = crate::par::map(batch.iter().collect(), |a| {
-            index.prepare(&index::profile(a), 2)
-        });
-        for (a, p) in batch.iter().zip(prepared) {
-            self.index.insert(a, p);
+    /// Second pass: index the chunk.
+    pub fn add(&self, chunk: &[ArticleText<'_>]) {
+        let n = self.counted.load(Relaxed);
+        let prepared: Vec<_> = chunk
+            .iter()
+            .map(|a| index::with_profile(a, |p| index::prepare(&self.df, n, p, 2)))
+            .collect();
+        let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        for (a, p) in chunk.iter().zip(prepared) {
+            index.insert(a, p);
         }
     }
 
     /// The finished index.
     pub fn finish(self) -> RelatedIndex {
+        let mut index = self.index.into_inner().unwrap_or_else(|e| e.into_inner());
+        index.df = self.df;
         RelatedIndex {
-            inner: RwLock::new(self.index),
+            inner: RwLock::new(index),
         }
     }
 }
@@ -64,12 +71,13 @@ impl Builder {
 impl RelatedIndex {
     /// Adds or replaces `article`; `old` is the stored version it replaces.
     pub fn upsert(&self, article: &Article, old: Option<&Article>) {
-        self.write().upsert(article, old);
+        self.write()
+            .upsert(&article.into(), old.map(ArticleText::from).as_ref());
     }
 
     /// Removes a deleted article (as it was stored).
     pub fn remove(&self, old: &Article) {
-        self.write().remove(old);
+        self.write().remove(&old.into());
     }
 
     /// Up to `limit` articles related to `source`, best first, optionally only in
@@ -83,7 +91,7 @@ impl RelatedIndex {
     ) -> Vec<Hit> {
         let exclude: FxHashSet<&str> = exclude.iter().map(String::as_str).collect();
         let index = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        index.related(source, limit, category, &exclude)
+        index.related(&source.into(), limit, category, &exclude)
     }
 
     /// The number of indexed articles.

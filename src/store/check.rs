@@ -102,31 +102,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::article::Article;
-
-    fn sample(id: &str, category: &str) -> Article {
-        let at = chrono::DateTime::parse_from_rfc3339("2024-12-06T09:00:00+07:00").unwrap();
-        Article {
-            id: id.into(),
-            url: format!("https://example.vn/{id}"),
-            title: format!("Bài {id}"),
-            summary: String::new(),
-            content_html: String::new(),
-            category: category.into(),
-            tags: vec!["Lào Cai".into()],
-            authors: vec![],
-            published: at,
-            updated: at,
-            images: vec![],
-            language: "vi".into(),
-        }
-    }
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), 8).unwrap();
-        (dir, store)
-    }
+    use crate::store::fixtures::{sample, store};
 
     #[test]
     fn a_store_written_through_put_and_delete_is_clean() {

@@ -17,6 +17,9 @@ mod categories;
 mod check;
 mod keys;
 
+#[cfg(test)]
+mod fixtures;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
