@@ -1,6 +1,10 @@
 # Herald: multi-stage build. Dependencies are cooked in their own layer (cargo-chef),
 # so a source change rebuilds only the crate itself.
 FROM rust:1.95-slim-bookworm AS chef
+# make builds jemalloc (tikv-jemalloc-sys); the slim image has only gcc.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make=4.3-4.1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN cargo install cargo-chef --locked --version 0.1.73
 WORKDIR /src
 

@@ -34,7 +34,13 @@ pub enum StartError {
 /// Opens the store in the configured directory and loads the category catalog.
 /// Blocking: sled replays its log on open.
 pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
+    let started = std::time::Instant::now();
     let store = Store::open(&settings.store.data_dir, settings.store.cache_mb)?;
+    tracing::info!(
+        articles = store.article_count(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "store open"
+    );
     let catalog = Catalog::new(&settings.categories, store.categories()?);
     Ok(Ingest::new(store, catalog, settings))
 }
@@ -45,44 +51,14 @@ pub fn build_related(store: &Store) -> Result<RelatedIndex, StoreError> {
     let started = std::time::Instant::now();
     let builder = related::Builder::default();
     store.scan_parallel(crate::par::workers(), |chunk| builder.count(chunk))?;
-    release_free_memory();
     store.scan_parallel(crate::par::workers(), |chunk| builder.add(chunk))?;
     let index = builder.finish();
-    release_free_memory();
     tracing::info!(
         articles = index.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "related index built"
     );
     Ok(index)
-}
-
-/// Hands memory freed by a build batch back to the system. The build's worker
-/// threads leave freed chunks in glibc's per-thread arenas, which otherwise stay
-/// resident (about 150 MB at 100,000 articles).
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no
-    // memory that is in use.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// Caps glibc's malloc arenas at one per core. Each thread that allocates gets its own
-/// arena by default (up to eight per core), and the per-core HTTP runtimes, their
-/// blocking pools and the index build each kept freed memory resident in theirs.
-/// Call before any thread starts.
-pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let arenas = i32::try_from(cores).unwrap_or(i32::MAX);
-        // SAFETY: mallopt only sets an allocator parameter; called before other threads.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, arenas);
-        }
-    }
 }
 
 /// A bound, ready-to-run server.

