@@ -45,20 +45,40 @@ pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
     Ok(Ingest::new(store, catalog, settings))
 }
 
-/// Builds the related-stories index from every stored article: one pass to count
-/// terms, one to index them, each on every core. Blocking.
-pub fn build_related(store: &Store) -> Result<RelatedIndex, StoreError> {
+/// Where an index build took its term counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermCounts {
+    /// Saved at the last clean shutdown: one pass over the articles.
+    Saved,
+    /// Counted in a first pass of two.
+    Counted,
+}
+
+/// Builds the related-stories index from every stored article, each pass on every
+/// core: one pass to count terms (unless counts were saved at the last clean
+/// shutdown), one to index them. Blocking.
+pub fn build_related(store: &Store) -> Result<(RelatedIndex, TermCounts), StoreError> {
     let started = std::time::Instant::now();
-    let builder = related::Builder::default();
-    store.scan_parallel(crate::par::workers(), |chunk| builder.count(chunk))?;
+    let saved = store
+        .take_related_counts()
+        .and_then(|bytes| related::Builder::from_saved(&bytes, store.article_count()));
+    let (builder, counts) = match saved {
+        Some(builder) => (builder, TermCounts::Saved),
+        None => {
+            let builder = related::Builder::default();
+            store.scan_parallel(crate::par::workers(), |chunk| builder.count(chunk))?;
+            (builder, TermCounts::Counted)
+        }
+    };
     store.scan_parallel(crate::par::workers(), |chunk| builder.add(chunk))?;
     let index = builder.finish();
     tracing::info!(
         articles = index.len(),
+        term_counts = ?counts,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "related index built"
     );
-    Ok(index)
+    Ok((index, counts))
 }
 
 /// A bound, ready-to-run server.
@@ -86,7 +106,7 @@ impl Application {
     ) -> Result<Self, StartError> {
         if ingest.related.is_none() {
             let store = ingest.store.clone();
-            let index = tokio::task::spawn_blocking(move || build_related(&store))
+            let (index, _) = tokio::task::spawn_blocking(move || build_related(&store))
                 .await
                 .map_err(std::io::Error::other)??;
             ingest.related = Some(Arc::new(index));
@@ -140,11 +160,16 @@ impl Application {
             header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
             max_connections: server.max_connections,
         };
-        let store = self.state.ingest.store.clone();
+        let ingest = self.state.ingest.clone();
         serve(self.listener, router(self.state), limits, shutdown, grace).await?;
-        tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .map_err(std::io::Error::other)??;
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = ingest.save_related_counts() {
+                tracing::warn!(%error, "related term counts not saved; the next start counts them");
+            }
+            ingest.store.flush()
+        })
+        .await
+        .map_err(std::io::Error::other)??;
         tracing::info!("store flushed; bye");
         Ok(())
     }

@@ -118,6 +118,17 @@ impl Ingest {
         Ok(outcome)
     }
 
+    /// Saves the related index's term counts for the next start (see
+    /// `Store::save_related_counts`). Under the ordering lock, so the counts match
+    /// the store: no write sits between the two.
+    pub fn save_related_counts(&self) -> Result<(), StoreError> {
+        let Some(index) = &self.related else {
+            return Ok(());
+        };
+        let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        self.store.save_related_counts(&index.saved_counts())
+    }
+
     /// Deletes one article durably; false when unknown.
     pub fn delete_durable(&self, id: &str) -> Result<bool, StoreError> {
         let old = {

@@ -314,3 +314,44 @@ async fn headers_suit_browser_widgets_and_caches() {
     assert_eq!(again.status().as_u16(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
 }
+
+#[tokio::test]
+async fn counts_saved_at_shutdown_build_the_same_index_as_counting() {
+    use herald::app::{TermCounts, build_related};
+    use herald::related::{Hit, RelatedIndex};
+    use herald::store::Store;
+
+    let app = spawn_app().await;
+    load(&app, &vietnamese()).await;
+    // Deleted after counting, so the saved counts have counted down too.
+    assert_eq!(app.delete_article("khac-phuc-bao").await, 204);
+    let dir = app.stop().await;
+    let data = dir.path().join("data");
+
+    let related_of_all = |store: &Store, index: &RelatedIndex| -> Vec<(String, Vec<Hit>)> {
+        store
+            .articles()
+            .map(|a| {
+                let a = a.unwrap();
+                (a.id.clone(), index.related(&a, 5, None, &[]))
+            })
+            .collect()
+    };
+    let store = Store::open(&data, 8).unwrap();
+    let (index, counts) = build_related(&store).unwrap();
+    assert_eq!(counts, TermCounts::Saved, "a graceful stop saves them");
+    let with_saved = related_of_all(&store, &index);
+    drop(store);
+
+    let store = Store::open(&data, 8).unwrap();
+    let (index, counts) = build_related(&store).unwrap();
+    assert_eq!(counts, TermCounts::Counted, "the last open took them");
+    assert_eq!(with_saved, related_of_all(&store, &index));
+    assert!(
+        with_saved
+            .iter()
+            .filter(|(_, hits)| !hits.is_empty())
+            .count()
+            > 3
+    );
+}

@@ -89,6 +89,29 @@ pub fn with_profile<R>(a: &ArticleText<'_>, f: impl FnOnce(&Profile) -> R) -> R 
     })
 }
 
+/// A stamp of how articles become terms: the hash of a fixed article's profile.
+/// Changing the tokenizer, its stop words or the field weights changes it, so term
+/// counts saved by another version are recounted, not trusted.
+pub fn terms_stamp() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let canary = ArticleText {
+        id: "canary".into(),
+        title: "Bão số 3 gây sạt lở ở Lào Cai, 2024".into(),
+        summary: "The Fed's rates and the markets".into(),
+        content_html: "<p class=\"x\">Người dân &amp; chính quyền</p><p>của và ĐÃ</p>".into(),
+        category: "thoi-su".into(),
+        tags: vec!["Thiên tai".into()],
+        published: chrono::DateTime::UNIX_EPOCH.fixed_offset(),
+    };
+    let mut pairs: Vec<(Term, u32)> = with_profile(&canary, |p| {
+        p.tf.iter().map(|(&t, &f)| (t, f.to_bits())).collect()
+    });
+    pairs.sort_unstable();
+    let mut h = rustc_hash::FxHasher::default();
+    pairs.hash(&mut h);
+    h.finish()
+}
+
 impl Profile {
     fn fill(&mut self, a: &ArticleText<'_>) {
         self.tf.clear();

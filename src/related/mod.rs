@@ -37,6 +37,17 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// A builder over term counts saved by [`RelatedIndex::saved_counts`] for the
+    /// same `articles`, which needs only the second pass; `None` when the bytes were
+    /// saved by a version that makes other terms.
+    pub fn from_saved(bytes: &[u8], articles: u64) -> Option<Builder> {
+        Some(Builder {
+            df: DocFreq::from_bytes(bytes, index::terms_stamp())?,
+            counted: AtomicU32::new(u32::try_from(articles).ok()?),
+            index: Mutex::default(),
+        })
+    }
+
     /// First pass: count the chunk's terms.
     pub fn count(&self, chunk: &[ArticleText<'_>]) {
         for a in chunk {
@@ -92,6 +103,13 @@ impl RelatedIndex {
         let exclude: FxHashSet<&str> = exclude.iter().map(String::as_str).collect();
         let index = self.inner.read().unwrap_or_else(|e| e.into_inner());
         index.related(&source.into(), limit, category, &exclude)
+    }
+
+    /// The term counts, to save at shutdown and hand to [`Builder::from_saved`] at
+    /// the next start, which then skips counting.
+    pub fn saved_counts(&self) -> Vec<u8> {
+        let index = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        index.df.to_bytes(index::terms_stamp())
     }
 
     /// The number of indexed articles.

@@ -134,13 +134,18 @@ impl Store {
     /// Applies the batch and stamps the touched scopes; the caller holds the writer lock.
     fn commit(
         &self,
-        batch: sled::Batch,
+        mut batch: sled::Batch,
         touched: BTreeSet<Scope>,
         count_change: i64,
         action: &str,
     ) -> Result<(), StoreError> {
         let count = self.article_count().saturating_add_signed(count_change);
-        self.note_failure(self.db.apply_batch(batch).map_err(sled_err(action)))?;
+        let dropped_counts = self.drop_saved_counts(&mut batch);
+        let applied = self.db.apply_batch(batch).map_err(sled_err(action));
+        if applied.is_err() {
+            self.batch_failed(dropped_counts);
+        }
+        self.note_failure(applied)?;
         self.count.store(count, Ordering::Relaxed);
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut stamps = self.stamps.write().unwrap_or_else(|e| e.into_inner());

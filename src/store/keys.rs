@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! meta/schema                       u32 BE: schema version
+//! meta/related-counts               related index term counts, saved at shutdown
 //! a/{id}                            article JSON
 //! x/{scope}\0{time:8}{id}           empty: index of a scope, ordered by published time
 //! k/{slug}                          category JSON, for categories set at run time
@@ -12,6 +13,7 @@
 use crate::scope::Scope;
 
 pub const SCHEMA: &[u8] = b"meta/schema";
+pub const RELATED_COUNTS: &[u8] = b"meta/related-counts";
 pub const ARTICLE_PREFIX: &[u8] = b"a/";
 pub const INDEX_PREFIX: &[u8] = b"x/";
 pub const CATEGORY_PREFIX: &[u8] = b"k/";

@@ -16,13 +16,14 @@ mod articles;
 mod categories;
 mod check;
 mod keys;
+mod saved;
 
 #[cfg(test)]
 mod fixtures;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::scope::Scope;
@@ -91,6 +92,11 @@ pub struct Store {
     /// Set by the first write the disk refused. sled 0.34 keeps failing writes after
     /// an I/O error until it is reopened, so later writes fail fast with this reason.
     write_failure: Arc<RwLock<Option<String>>>,
+    /// The related index's term counts as saved at the last clean shutdown, taken
+    /// out of the store at open (see `saved`).
+    saved_counts: Arc<Mutex<Option<Vec<u8>>>>,
+    /// Set while saved counts are on disk: the next write removes them.
+    counts_on_disk: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -120,6 +126,7 @@ impl Store {
                 }
             })?;
         check_schema(&db)?;
+        let saved_counts = saved::take(&db)?;
         let mut count = 0;
         for key in db.scan_prefix(keys::ARTICLE_PREFIX).keys() {
             key.map_err(sled_err("count articles"))?;
@@ -132,6 +139,8 @@ impl Store {
             seq: Arc::new(AtomicU64::new(0)),
             count: Arc::new(AtomicU64::new(count)),
             write_failure: Arc::default(),
+            saved_counts: Arc::new(Mutex::new(saved_counts)),
+            counts_on_disk: Arc::default(),
         })
     }
 
