@@ -250,9 +250,17 @@ def related_and_growth(sizes):
     lua = os.path.join(WORK, "related.lua")
     for n in sizes:
         data, secs = import_store(n)
+        # Any open takes out term counts saved at a graceful stop: the first start
+        # counts terms, as after an import or a crash; the restart after a graceful
+        # stop uses the saved counts.
+        subprocess.run([BIN, "check", "--data-dir", data], check=True, capture_output=True)
         t = time.time()
         proc, base = harness.start(BIN, {"HERALD_API_TOKENS": TOKEN}, import_examples=False, data=data)
         ready = time.time() - t
+        harness.stop(proc)
+        t = time.time()
+        proc, base = harness.start(BIN, {"HERALD_API_TOKENS": TOKEN}, import_examples=False, data=data)
+        restart = time.time() - t
         try:
             with open(lua, "w") as f:
                 f.write("local i = 0\nrequest = function()\n  i = (i * 7919 + 17) %% %d\n"
@@ -265,8 +273,10 @@ def related_and_growth(sizes):
             status = open(f"/proc/{proc.pid}/status").read()
             peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
             size = int(subprocess.run(["du", "-sb", data], capture_output=True, text=True).stdout.split()[0]) / 2**20
-            record("growth", f"{n:,} articles: peak RSS, start→ready, disk", f"{peak:,.0f} MB, {ready:.1f} s, {size:,.0f} MiB",
-                   f"feed revalidation {frps:,.0f} req/s, p99 {f99}", "")
+            record("growth", f"{n:,} articles: peak RSS, start→ready (counting; after graceful stop), disk",
+                   f"{peak:,.0f} MB, {ready:.1f} s; {restart:.1f} s, {size:,.0f} MiB",
+                   f"feed revalidation {frps:,.0f} req/s, p99 {f99}",
+                   "" if n < 1_000_000 else ("ok" if peak <= 1000 and ready <= 30 else "above the 1 GB / 30 s goal"))
         finally:
             harness.stop(proc)
 
