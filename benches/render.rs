@@ -12,6 +12,10 @@ use herald::ingest::Ingest;
 use herald::scope::Scope;
 use herald::store::Store;
 
+/// The server's allocator, so the figures are the server's.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let path = std::env::args()
         .skip(1)

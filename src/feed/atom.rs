@@ -49,7 +49,8 @@ pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
         lang: Some(meta.language.clone()),
         ..Default::default()
     };
-    let mut out = br#"<?xml version="1.0" encoding="UTF-8"?>"#.to_vec();
+    let mut out = Vec::with_capacity(super::size_hint(items));
+    out.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
     out.push(b'\n');
     let config = WriteConfig {
         write_document_declaration: false,

@@ -62,7 +62,9 @@ pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
         language: &meta.language,
         items: items.iter().map(item).collect(),
     };
-    serde_json::to_vec(&feed).expect("a feed always serialises")
+    let mut out = Vec::with_capacity(super::size_hint(items));
+    serde_json::to_writer(&mut out, &feed).expect("a feed always serialises");
+    out
 }
 
 fn item(view: &ItemView) -> JsonItem<'_> {

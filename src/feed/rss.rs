@@ -39,13 +39,16 @@ pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
         items: items.iter().map(item).collect(),
         ..Default::default()
     };
-    let bytes = channel
-        .write_to(Vec::new())
+    let mut out = channel
+        .write_to(Vec::with_capacity(super::size_hint(items)))
         .expect("writing to a Vec cannot fail");
-    // The crate writes encoding="utf-8"; the declaration aggregators expect is upper case.
+    // The crate writes encoding="utf-8"; the declaration aggregators expect is upper
+    // case, and as long, so it is patched in place.
     let decl_lower = br#"<?xml version="1.0" encoding="utf-8"?>"#;
-    let mut out = br#"<?xml version="1.0" encoding="UTF-8"?>"#.to_vec();
-    out.extend_from_slice(bytes.strip_prefix(decl_lower.as_slice()).unwrap_or(&bytes));
+    let decl_upper = br#"<?xml version="1.0" encoding="UTF-8"?>"#;
+    if out.starts_with(decl_lower) {
+        out[..decl_upper.len()].copy_from_slice(decl_upper);
+    }
     out
 }
 
