@@ -16,6 +16,7 @@ mod articles;
 mod categories;
 mod check;
 mod keys;
+mod ranges;
 mod saved;
 
 #[cfg(test)]
@@ -127,11 +128,9 @@ impl Store {
             })?;
         check_schema(&db)?;
         let saved_counts = saved::take(&db)?;
-        let mut count = 0;
-        for key in db.scan_prefix(keys::ARTICLE_PREFIX).keys() {
-            key.map_err(sled_err("count articles"))?;
-            count += 1;
-        }
+        // In parallel: at 1,000,000 articles one thread took 3 s, all of it loading
+        // sled's pages.
+        let count = ranges::count(&db, keys::ARTICLE_PREFIX, crate::par::workers())?;
         Ok(Store {
             db,
             writer: Arc::new(Mutex::new(())),
