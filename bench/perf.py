@@ -110,8 +110,15 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
     return proc, f"http://127.0.0.1:{port}"
 
 
+def start_hyper(root):
+    """examples/hyper_static: hyper alone, serving the same files (see its header)."""
+    binary = os.path.join(harness.ROOT, "target/release/examples/hyper_static")
+    proc = subprocess.Popen([binary, "127.0.0.1:0", root], stdout=subprocess.PIPE, text=True)
+    return proc, "http://" + proc.stdout.readline().split()[-1]
+
+
 def feed_serving(base):
-    section("1. Feed serving: cached 50-item category feed, wrk -t2 -c32, Herald vs nginx (same bytes)")
+    section("1. Feed serving: cached 50-item category feed, wrk -t2 -c32, Herald vs nginx and hyper alone (same bytes)")
     root = os.path.join(WORK, "www")
     os.makedirs(root, exist_ok=True)
     os.chmod(WORK, 0o755)  # nginx's workers run unprivileged
@@ -137,24 +144,37 @@ def feed_serving(base):
             nstatus, nh, nbody = get(f"{nbase}/{fmt}")
             assert nstatus == 200 and nbody == body, f"nginx answered {nstatus}: {open(WORK + '/nginx-error.log').read()}"
             nh = {k.lower(): v for k, v in nh.items()}
-            cases = [("plain", [], []),
-                     ("gzip", ["Accept-Encoding: gzip"], ["Accept-Encoding: gzip"]),
-                     ("304", [f"If-None-Match: {h['etag']}"], [f"If-None-Match: {nh['etag']}"])]
-            for name, hh, nh_headers in cases:
-                # Best of two interleaved runs each: this machine's speed drifts by tens
-                # of percent within a minute, which one run would record as a verdict.
-                runs = [(wrk(base + path, headers=hh), wrk(f"{nbase}/{fmt}", headers=nh_headers))
-                        for _ in range(2)]
-                h_rps, h50, h99, herr = max((r[0] for r in runs), key=lambda r: r[0])
-                n_rps, n50, n99, nerr = max((r[1] for r in runs), key=lambda r: r[0])
-                herr = sum(r[0][3] for r in runs)
-                nerr = sum(r[1][3] for r in runs)
-                ratio = h_rps / n_rps
-                p99_ratio = ms(h99) / ms(n99) if ms(n99) > 0 else float("nan")
-                verdict = "ok" if ratio >= 0.9 and p99_ratio <= 2 else "below goal"
-                record("feeds", f"{fmt} {name}: req/s (p50, p99)",
-                       f"{h_rps:,.0f} ({h50}, {h99})", f"nginx {n_rps:,.0f} ({n50}, {n99})",
-                       f"{ratio:.2f}x req/s, {p99_ratio:.1f}x p99, errors {herr}/{nerr}: {verdict}")
+            hyper, ybase = start_hyper(root)
+            try:
+                ystatus, yh, ybody = get(f"{ybase}/{fmt}")
+                assert ystatus == 200 and ybody == body, f"hyper_static answered {ystatus}"
+                yh = {k.lower(): v for k, v in yh.items()}
+                cases = [("plain", [], [], []),
+                         ("gzip", ["Accept-Encoding: gzip"], ["Accept-Encoding: gzip"], ["Accept-Encoding: gzip"]),
+                         ("304", [f"If-None-Match: {h['etag']}"], [f"If-None-Match: {nh['etag']}"],
+                          [f"If-None-Match: {yh['etag']}"])]
+                for name, hh, nh_headers, yh_headers in cases:
+                    # Best of two interleaved runs each: this machine's speed drifts by
+                    # tens of percent within a minute, which one run would record as a verdict.
+                    runs = [(wrk(base + path, headers=hh), wrk(f"{nbase}/{fmt}", headers=nh_headers),
+                             wrk(f"{ybase}/{fmt}", headers=yh_headers))
+                            for _ in range(2)]
+                    h_rps, h50, h99, _ = max((r[0] for r in runs), key=lambda r: r[0])
+                    n_rps, n50, n99, _ = max((r[1] for r in runs), key=lambda r: r[0])
+                    y_rps, y50, y99, _ = max((r[2] for r in runs), key=lambda r: r[0])
+                    herr, nerr, yerr = (sum(r[i][3] for r in runs) for i in range(3))
+                    ratio = h_rps / n_rps
+                    p99_ratio = ms(h99) / ms(n99) if ms(n99) > 0 else float("nan")
+                    verdict = "ok" if ratio >= 0.9 and p99_ratio <= 2 else "below goal"
+                    record("feeds", f"{fmt} {name}: req/s (p50, p99)",
+                           f"{h_rps:,.0f} ({h50}, {h99})", f"nginx {n_rps:,.0f} ({n50}, {n99})",
+                           f"{ratio:.2f}x req/s, {p99_ratio:.1f}x p99, errors {herr}/{nerr}: {verdict}")
+                    record("feeds", f"{fmt} {name}: hyper alone (examples/hyper_static)",
+                           f"{y_rps:,.0f} ({y50}, {y99})", f"nginx {n_rps:,.0f}",
+                           f"hyper/nginx {y_rps / n_rps:.2f}x, Herald/hyper {h_rps / y_rps:.2f}x, errors {yerr}")
+            finally:
+                hyper.terminate()
+                hyper.wait()
     finally:
         nginx.terminate()
         nginx.wait()

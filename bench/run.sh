@@ -12,5 +12,6 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 cargo build --release --quiet
+cargo build --release --quiet --example hyper_static
 cargo bench --no-run --quiet --bench render
 exec python3 bench/perf.py "$@"
