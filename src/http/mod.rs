@@ -90,26 +90,30 @@ pub fn router(state: AppState) -> Router {
     if tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::DEBUG) {
         router = router.layer(TraceLayer::new_for_http());
     }
-    router
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            std::time::Duration::from_secs(state.settings.server.request_timeout_secs),
-        ))
-        // Every answer is JSON, XML or OPML: nothing to sniff, run or frame.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; sandbox"),
-        ))
+    // The route-independent layers wrap the whole router once, as one concrete
+    // stack: `Router::layer` wraps every route in its own boxed copy of each layer,
+    // and cloning those boxes on every request was a third of a 304's CPU time.
+    let stack = tower::ServiceBuilder::new()
         // Outermost, so that no layer or log sees a credential as printable text.
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,
         ]))
-        .with_state(state)
+        // Every answer is JSON, XML or OPML: nothing to sniff, run or frame.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; sandbox"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(state.settings.server.request_timeout_secs),
+        ))
+        .service(router.with_state(state));
+    Router::new().fallback_service(stack)
 }
 
 /// Every documented route, each registered from its handler's OpenAPI annotation.
