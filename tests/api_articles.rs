@@ -127,6 +127,7 @@ async fn bad_listing_parameters_are_400_naming_the_parameter() {
         ("limit=0", "limit"),
         ("limit=101", "limit"),
         ("limit=x", "limit"),
+        ("limit=", "limit"),
         ("before=zzz", "before"),
     ] {
         let body = app.get_json(&format!("/api/articles?{query}"), 400).await;

@@ -285,6 +285,10 @@ async fn filters_limits_and_errors() {
             .unwrap()
             .contains("20")
     );
+    let empty = app
+        .get_json("/api/articles/bao-sat-lo/related?limit=", 400)
+        .await;
+    assert_eq!(empty["fields"][0]["field"], "limit");
     app.get_json("/api/articles/bao-sat-lo/related?category=nope", 400)
         .await;
     assert_eq!(

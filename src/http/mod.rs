@@ -158,7 +158,8 @@ fn body_within(
 }
 
 /// An optional whole-number parameter in `1..=max` (`default` when absent), or a 400
-/// that names it.
+/// that names it. Present but empty (`?limit=`) is not a number: it is refused, as
+/// the OpenAPI document's `integer` says.
 fn bounded_param(
     field: &str,
     value: Option<&str>,
@@ -166,7 +167,7 @@ fn bounded_param(
     max: usize,
 ) -> Result<usize, ApiError> {
     match value {
-        None | Some("") => Ok(default),
+        None => Ok(default),
         Some(s) => s
             .parse::<usize>()
             .ok()
