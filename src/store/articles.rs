@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::{Store, StoreError, keys, sled_err};
@@ -265,15 +266,8 @@ impl Store {
                 if failed.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
                     return;
                 }
-                let chunk: Result<Vec<ArticleText>, _> = raw
-                    .iter()
-                    .map(|(k, v)| {
-                        serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
-                            what: format!("article {}", record_id(k)),
-                            reason: e.to_string(),
-                        })
-                    })
-                    .collect();
+                let chunk: Result<Vec<ArticleText>, _> =
+                    raw.iter().map(|(k, v)| decode(&record_id(k), v)).collect();
                 match chunk {
                     Ok(chunk) => f(&chunk),
                     Err(e) => return fail(e),
@@ -311,7 +305,8 @@ fn unindex(batch: &mut sled::Batch, old: &Article) -> BTreeSet<Scope> {
     scopes
 }
 
-pub(super) fn decode<T: DeserializeOwned>(id: &str, bytes: &[u8]) -> Result<T, StoreError> {
+/// Decodes a stored article as `T`, which may borrow from `bytes`.
+pub(super) fn decode<'a, T: Deserialize<'a>>(id: &str, bytes: &'a [u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         what: format!("article {id}"),
         reason: e.to_string(),
