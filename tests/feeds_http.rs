@@ -305,3 +305,95 @@ async fn concurrent_misses_share_one_render_and_all_see_the_write() {
     let after = renders(&app.get("/metrics").await.text().await.unwrap());
     assert_eq!(after - before, 1, "one render for 200 concurrent misses");
 }
+
+/// Fresh cached feeds are answered before routing (`http::hits`); any other query
+/// string takes the router to the same cached document. Both answers must match,
+/// header for header and byte for byte, in every encoding and for revalidation.
+#[tokio::test]
+async fn cached_hits_answer_exactly_as_the_router_does() {
+    let app = spawn_app().await;
+    for i in 0..3 {
+        app.put_ok(&article(&format!("a{i}"), "kinh-te", i)).await;
+    }
+    let hits = |text: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("herald_feed_cache_hits_total "))
+            .expect("hits counter");
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let paths = [
+        "/feeds/rss.xml",
+        "/feeds/category/kinh-te/atom.xml",
+        "/feeds/tag/l%C3%A0o%20cai/feed.json",
+        "/feeds/category/kinh-te/rss.xml?page=1",
+    ];
+    for path in paths {
+        // Render, then wait for the compressed forms so both requests see one state.
+        app.get(path).await;
+        let started = std::time::Instant::now();
+        while header(
+            &get_with(&app, path, &[("accept-encoding", "br")]).await,
+            "content-encoding",
+        ) != "br"
+        {
+            assert!(started.elapsed().as_secs() < 10, "never compressed");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let etag = header(&app.get(path).await, "etag");
+        let routed_path = if path.contains('?') {
+            format!("{path}&via=router")
+        } else {
+            format!("{path}?via=router")
+        };
+        for headers in [
+            vec![],
+            vec![("accept-encoding", "gzip")],
+            vec![("accept-encoding", "gzip, br")],
+            vec![("if-none-match", etag.as_str())],
+        ] {
+            let before = hits(&app.get("/metrics").await.text().await.unwrap());
+            let fast = get_with(&app, path, &headers).await;
+            let routed = get_with(&app, &routed_path, &headers).await;
+            let after = hits(&app.get("/metrics").await.text().await.unwrap());
+            assert_eq!(
+                after - before,
+                2,
+                "{path} {headers:?}: both were cache hits"
+            );
+            assert_eq!(fast.status(), routed.status(), "{path} {headers:?}");
+            let strip = |r: &reqwest::Response| {
+                let mut h = r.headers().clone();
+                h.remove("date");
+                h
+            };
+            assert_eq!(strip(&fast), strip(&routed), "{path} {headers:?}");
+            assert!(fast.headers().contains_key("content-security-policy"));
+            assert_eq!(
+                fast.bytes().await.unwrap(),
+                routed.bytes().await.unwrap(),
+                "{path} {headers:?}"
+            );
+        }
+    }
+    // What the router must still decide: a redirect to the tag's normal form, a bad
+    // page, and a page past the end.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let upper = no_redirect
+        .get(app.url("/feeds/tag/L%C3%80O%20CAI/feed.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upper.status().as_u16(), 301);
+    assert_eq!(
+        app.get("/feeds/rss.xml?page=0").await.status().as_u16(),
+        400
+    );
+    assert_eq!(
+        app.get("/feeds/rss.xml?page=2").await.status().as_u16(),
+        404
+    );
+}

@@ -106,12 +106,10 @@ impl FeedCache {
         format: Format,
         page: usize,
     ) -> Result<Option<Arc<Rendered>>, StoreError> {
-        let stamp = self.stamp(scope);
-        let slot = self.slot((scope.clone(), format, page));
-        if let Some(hit) = fresh(&slot, stamp) {
-            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(hit) = self.peek(scope, format, page) {
             return Ok(Some(hit));
         }
+        let slot = self.slot((scope.clone(), format, page));
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
         loop {
             // Listen before looking, so a render that ends in between still wakes us.
@@ -133,6 +131,18 @@ impl FeedCache {
             // each waiting for its runtime to reach it: seconds, with 1,000 readers.)
             done.await;
         }
+    }
+
+    /// The cached page if it is fresh, or `None`: never waits and never renders.
+    pub fn peek(&self, scope: &Scope, format: Format, page: usize) -> Option<Arc<Rendered>> {
+        let stamp = self.stamp(scope);
+        let slot = {
+            let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(slots.get(&(scope.clone(), format, page))?)
+        };
+        let hit = fresh(&slot, stamp)?;
+        self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        Some(hit)
     }
 
     /// Renders off the async workers and publishes the result in `slot`.

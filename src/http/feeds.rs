@@ -18,7 +18,7 @@ use crate::feed::{Format, Rendered, render_opml};
 use crate::scope::Scope;
 
 /// Deepest page served; far beyond any real backfill, it bounds the index walk.
-const MAX_PAGE: usize = 10_000;
+pub const MAX_PAGE: usize = 10_000;
 
 /// `?page=N`, parsed by hand so a bad value gets a JSON 400 naming it.
 #[derive(Deserialize)]
@@ -139,7 +139,7 @@ async fn serve(
     }
 }
 
-fn respond(
+pub fn respond(
     state: &AppState,
     format: Format,
     rendered: &Arc<Rendered>,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{
@@ -66,15 +66,20 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
     let started = Instant::now();
     let response = next.run(req).await;
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
-    metrics
-        .latency
-        .with_label_values(&[route])
-        .observe(started.elapsed().as_secs_f64());
-    metrics
-        .requests
-        .with_label_values(&[route, method.as_str(), response.status().as_str()])
-        .inc();
+    metrics.record(route, &method, response.status(), started);
     response
+}
+
+impl Metrics {
+    /// Counts one request to `route` (its pattern, not its path) and its latency.
+    pub fn record(&self, route: &str, method: &Method, status: StatusCode, started: Instant) {
+        self.latency
+            .with_label_values(&[route])
+            .observe(started.elapsed().as_secs_f64());
+        self.requests
+            .with_label_values(&[route, method.as_str(), status.as_str()])
+            .inc();
+    }
 }
 
 /// `GET /metrics`.

@@ -12,13 +12,22 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::task::{Context, Poll, Waker};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use futures_util::future::Either;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower::util::Oneshot;
+use tower::{Service, ServiceExt};
 
 /// Connection limits.
 #[derive(Debug, Clone, Copy)]
@@ -31,13 +40,17 @@ pub struct ConnLimits {
 
 /// Serves `router` on `listener` with one runtime per core until `shutdown`
 /// completes, then lets open connections finish their requests for up to `grace`.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    router: Router,
+    router: S,
     limits: ConnLimits,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let listener = listener.into_std()?;
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -80,14 +93,17 @@ pub async fn serve(
 }
 
 /// One runtime's share of the work: accept, serve, and drain on `shutdown`.
-async fn accept_loop(
+async fn accept_loop<S>(
     listener: TcpListener,
-    router: Router,
+    router: S,
     limits: ConnLimits,
     permits: Arc<Semaphore>,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
-) {
+) where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
     loop {
@@ -113,7 +129,7 @@ async fn accept_loop(
             .header_read_timeout(limits.header_read_timeout)
             .serve_connection(
                 TokioIo::new(stream),
-                TowerToHyperService::new(router.clone()),
+                Connection(RefCell::new(router.clone())),
             );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -127,5 +143,31 @@ async fn accept_loop(
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(grace) => tracing::warn!("grace period over; dropping open connections"),
+    }
+}
+
+/// One connection's copy of the service. hyper calls a service through `&self`, and
+/// hyper-util's adapter answers that by cloning the whole tower stack for every
+/// request: reference counts on lines both cores write, and a drop for each. A
+/// connection's requests come one at a time, so it keeps one copy and lends it out.
+struct Connection<S>(RefCell<S>);
+
+impl<S> hyper::service::Service<hyper::Request<Incoming>> for Connection<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, Oneshot<S, Request>>;
+
+    fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
+        let req = req.map(Body::new);
+        let mut service = self.0.borrow_mut();
+        // Herald's stack is always ready. Were a layer ever not, the request would
+        // wait for readiness on a copy, as hyper-util's adapter does.
+        match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => Either::Left(service.call(req)),
+            Poll::Pending => Either::Right(service.clone().oneshot(req)),
+        }
     }
 }
