@@ -5,11 +5,13 @@
 //! from the same socket, as nginx runs one worker per core: a connection and its
 //! requests stay on one thread, with no cross-thread wake-ups on the hot path (on
 //! the work-stealing runtime those were the largest cost of a 304). Blocking work
-//! still goes to each runtime's blocking pool.
+//! still goes to each runtime's blocking pool. A worker that has more connections
+//! than another hands new ones over (see `Worker::keep`).
 
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use std::cell::RefCell;
@@ -24,8 +26,8 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tower::util::Oneshot;
 use tower::{Service, ServiceExt};
 
@@ -55,10 +57,21 @@ where
     let listener = listener.into_std()?;
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (queues, handed): (Vec<_>, Vec<_>) =
+        (0..threads).map(|_| mpsc::unbounded_channel()).unzip();
+    let balance = Arc::new(Balance {
+        queues,
+        open: (0..threads).map(|_| AtomicUsize::new(0)).collect(),
+    });
     let mut workers = Vec::with_capacity(threads);
-    for i in 0..threads {
+    for (i, handed) in handed.into_iter().enumerate() {
         let listener = listener.try_clone()?;
-        let (router, permits, mut stopped) = (router.clone(), permits.clone(), stopped.clone());
+        let (router, permits, balance, mut stopped) = (
+            router.clone(),
+            permits.clone(),
+            balance.clone(),
+            stopped.clone(),
+        );
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -70,7 +83,13 @@ where
                     let stop = async move {
                         let _ = stopped.wait_for(|s| *s).await;
                     };
-                    accept_loop(listener, router, limits, permits, stop, grace).await;
+                    let worker = Worker {
+                        me: i,
+                        balance,
+                        router,
+                        limits,
+                    };
+                    worker.run(listener, permits, handed, stop, grace).await;
                     Ok::<(), std::io::Error>(())
                 })
             })?;
@@ -92,57 +111,142 @@ where
     .map_err(std::io::Error::other)?
 }
 
-/// One runtime's share of the work: accept, serve, and drain on `shutdown`.
-async fn accept_loop<S>(
-    listener: TcpListener,
+/// A connection, with its place under the connection limit.
+type Accepted = (std::net::TcpStream, OwnedSemaphorePermit);
+
+/// What the workers share to even out their connections.
+struct Balance {
+    /// Each worker's queue of connections handed to it by the others.
+    queues: Vec<mpsc::UnboundedSender<Accepted>>,
+    /// Each worker's open connections.
+    open: Vec<AtomicUsize>,
+}
+
+/// One runtime's share of the work.
+struct Worker<S> {
+    me: usize,
+    balance: Arc<Balance>,
     router: S,
     limits: ConnLimits,
-    permits: Arc<Semaphore>,
-    shutdown: impl Future<Output = ()>,
-    grace: Duration,
-) where
+}
+
+impl<S> Worker<S>
+where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send,
 {
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = pin!(shutdown);
-    loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => permit.expect("the semaphore is never closed"),
-            _ = &mut shutdown => break,
-        };
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait rather than spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+    /// Accepts, or takes connections handed over, and serves them until `shutdown`;
+    /// then drains.
+    async fn run(
+        &self,
+        listener: TcpListener,
+        permits: Arc<Semaphore>,
+        mut handed: mpsc::UnboundedReceiver<Accepted>,
+        shutdown: impl Future<Output = ()>,
+        grace: Duration,
+    ) {
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = pin!(shutdown);
+        loop {
+            let (stream, permit) = tokio::select! {
+                accepted = accept(&listener, &permits) => match self.keep(accepted) {
+                    Some(accepted) => accepted,
+                    None => continue,
+                },
+                Some((stream, permit)) = handed.recv() => match TcpStream::from_std(stream) {
+                    Ok(stream) => (stream, permit),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not take over a connection");
+                        self.balance.open[self.me].fetch_sub(1, Ordering::Relaxed);
+                        continue;
+                    }
+                },
+                _ = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(self.limits.header_read_timeout)
+                .serve_connection(
+                    TokioIo::new(stream),
+                    Connection(RefCell::new(self.router.clone())),
+                );
+            let conn = graceful.watch(conn);
+            let (balance, me) = (Arc::clone(&self.balance), self.me);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
                 }
-            },
-            _ = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
-            .serve_connection(
-                TokioIo::new(stream),
-                Connection(RefCell::new(router.clone())),
-            );
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-            drop(permit);
-        });
+                balance.open[me].fetch_sub(1, Ordering::Relaxed);
+                drop(permit);
+            });
+        }
+        drop(listener);
+        tokio::select! {
+            _ = graceful.shutdown() => {}
+            _ = tokio::time::sleep(grace) => tracing::warn!("grace period over; dropping open connections"),
+        }
     }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(grace) => tracing::warn!("grace period over; dropping open connections"),
+
+    /// Keeps a connection this worker accepted, or hands it to the worker with the
+    /// fewest open when this one has two more. Whichever worker wakes first takes a
+    /// connection from the shared socket, and without this wrk's 32 connections
+    /// split 27/8, 7/28, even 32/0: one core served them all while the other
+    /// waited. Handing every connection out through one acceptor instead evened
+    /// them too, but cost a new connection 6 us more CPU.
+    fn keep(
+        &self,
+        (stream, permit): (TcpStream, OwnedSemaphorePermit),
+    ) -> Option<(TcpStream, OwnedSemaphorePermit)> {
+        let open = &self.balance.open;
+        let Some(least) = hand_to(open, self.me) else {
+            open[self.me].fetch_add(1, Ordering::Relaxed);
+            return Some((stream, permit));
+        };
+        // Out of this runtime's reactor, into the other's.
+        match stream.into_std() {
+            Ok(stream) => {
+                open[least].fetch_add(1, Ordering::Relaxed);
+                if self.balance.queues[least].send((stream, permit)).is_err() {
+                    open[least].fetch_sub(1, Ordering::Relaxed); // that worker has stopped
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not hand over a connection"),
+        }
+        None
+    }
+}
+
+/// The worker that should take a connection `me` accepted: `None` to keep it, or the
+/// one with the fewest open connections when `me` has two more than it.
+fn hand_to(open: &[AtomicUsize], me: usize) -> Option<usize> {
+    let mine = open[me].load(Ordering::Relaxed);
+    let (least, fewest) = open
+        .iter()
+        .map(|n| n.load(Ordering::Relaxed))
+        .enumerate()
+        .min_by_key(|&(_, n)| n)?;
+    (mine > fewest + 1).then_some(least)
+}
+
+/// The next connection, once the connection limit lets one in.
+async fn accept(
+    listener: &TcpListener,
+    permits: &Arc<Semaphore>,
+) -> (TcpStream, OwnedSemaphorePermit) {
+    let permit = Arc::clone(permits)
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed");
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => return (stream, permit),
+            Err(e) => {
+                // Out of file descriptors and the like: wait rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }
 
@@ -169,5 +273,30 @@ where
             Poll::Ready(Ok(())) => Either::Left(service.call(req)),
             Poll::Pending => Either::Right(service.clone().oneshot(req)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One worker accepting every connection still ends up with half of them.
+    #[test]
+    fn connections_accepted_by_one_worker_are_shared_out() {
+        let open: Vec<AtomicUsize> = (0..2).map(|_| AtomicUsize::new(0)).collect();
+        for _ in 0..32 {
+            let to = hand_to(&open, 0).unwrap_or(0);
+            open[to].fetch_add(1, Ordering::Relaxed);
+        }
+        let counts: Vec<usize> = open.iter().map(|n| n.load(Ordering::Relaxed)).collect();
+        assert!(counts[0].abs_diff(counts[1]) <= 2, "{counts:?}");
+        assert_eq!(counts.iter().sum::<usize>(), 32);
+    }
+
+    #[test]
+    fn a_worker_keeps_connections_while_it_is_not_ahead() {
+        let open: Vec<AtomicUsize> = [5, 4, 6].into_iter().map(AtomicUsize::new).collect();
+        assert_eq!(hand_to(&open, 0), None);
+        assert_eq!(hand_to(&open, 2), Some(1));
     }
 }
