@@ -392,6 +392,11 @@ async fn cached_hits_answer_exactly_as_the_router_does() {
         app.get("/feeds/rss.xml?page=0").await.status().as_u16(),
         400
     );
+    // `+1` is " 1" to the router's query decoding: refused, cached or not.
+    assert_eq!(
+        app.get("/feeds/rss.xml?page=+1").await.status().as_u16(),
+        400
+    );
     assert_eq!(
         app.get("/feeds/rss.xml?page=2").await.status().as_u16(),
         404

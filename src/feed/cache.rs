@@ -121,10 +121,11 @@ impl FeedCache {
                 return Ok(Some(hit)); // another request rendered it while we waited
             }
             if let Ok(rendering) = slot.render.try_lock() {
-                let result = self.render_into(&slot, scope, format, page, stamp).await;
-                drop(rendering);
-                slot.done.notify_waiters();
-                return result;
+                let _leader = Leader {
+                    rendering: Some(rendering),
+                    done: &slot.done,
+                };
+                return self.render_into(&slot, scope, format, page, stamp).await;
             }
             // Someone else is rendering: wait for it with everyone else, all woken at
             // once. (Queueing on the lock instead handed it on one waiter at a time,
@@ -269,6 +270,22 @@ impl Rendered {
     }
 }
 
+/// The rendering request's hold on its slot. Dropping it, when the render ends or
+/// when the request is dropped part way (a client that hangs up), unlocks the slot
+/// and then wakes the waiters, which find it rendered or free to render. Without
+/// the second case they waited for a wake-up that never came.
+struct Leader<'a> {
+    rendering: Option<tokio::sync::MutexGuard<'a, ()>>,
+    done: &'a tokio::sync::Notify,
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        drop(self.rendering.take());
+        self.done.notify_waiters();
+    }
+}
+
 fn fresh(slot: &Slot, stamp: (u64, u64)) -> Option<Arc<Rendered>> {
     let current = slot.current.read().unwrap_or_else(|e| e.into_inner());
     current.as_ref().filter(|r| r.stamp == stamp).cloned()
@@ -363,6 +380,46 @@ mod tests {
         let fresh = cache.get(&scope, Format::Atom, 1).await.unwrap().unwrap();
         assert_eq!(cache.stats.renders.load(Ordering::Relaxed), 2);
         assert_eq!(fresh.items, 2);
+    }
+
+    /// A request that renders and is then dropped (its client hung up) still wakes
+    /// the requests waiting for that render.
+    #[test]
+    fn waiters_outlive_a_cancelled_render() {
+        // One blocking thread, held busy, so the first render stays in flight.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (_dir, cache, store, catalog) = setup();
+            store.put(&article("a", "kinh-te", &catalog)).unwrap();
+            let scope = Scope::Category("kinh-te".into());
+            let (release, held) = std::sync::mpsc::channel::<()>();
+            let busy = tokio::task::spawn_blocking(move || held.recv());
+            let first = tokio::spawn({
+                let (cache, scope) = (Arc::clone(&cache), scope.clone());
+                async move { cache.get(&scope, Format::Rss, 1).await }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let waiter = tokio::spawn({
+                let (cache, scope) = (Arc::clone(&cache), scope.clone());
+                async move { cache.get(&scope, Format::Rss, 1).await }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            first.abort();
+            let _ = first.await;
+            release.send(()).unwrap();
+            busy.await.unwrap().unwrap();
+            let served = tokio::time::timeout(std::time::Duration::from_secs(10), waiter)
+                .await
+                .expect("the waiter was never woken")
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            assert_eq!(served.items, 1);
+        });
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

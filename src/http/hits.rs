@@ -60,8 +60,10 @@ fn hit(state: &AppState, req: &Request) -> Option<Response> {
     let format = Format::from_file(file)?;
     let page = match req.uri().query() {
         None => 1,
-        Some(q) => q
-            .strip_prefix("page=")?
+        // Digits only: `parse` would also take `+1`, which the router's query
+        // decoding reads as " 1" and refuses.
+        Some(q) => Some(q.strip_prefix("page=")?)
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))?
             .parse()
             .ok()
             .filter(|p| (1..=MAX_PAGE).contains(p))?,

@@ -96,6 +96,9 @@ where
         workers.push(worker);
     }
     drop(stopped);
+    // The workers hold copies; each closes its own at shutdown, and with this one
+    // gone the socket stops listening then, so new clients are refused, not queued.
+    drop(listener);
     shutdown.await;
     tracing::info!("shutting down: draining requests");
     let _ = stop.send(true);
@@ -148,44 +151,64 @@ where
         let graceful = GracefulShutdown::new();
         let mut shutdown = pin!(shutdown);
         loop {
-            let (stream, permit) = tokio::select! {
-                accepted = accept(&listener, &permits) => match self.keep(accepted) {
-                    Some(accepted) => accepted,
-                    None => continue,
-                },
-                Some((stream, permit)) = handed.recv() => match TcpStream::from_std(stream) {
-                    Ok(stream) => (stream, permit),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not take over a connection");
-                        self.balance.open[self.me].fetch_sub(1, Ordering::Relaxed);
-                        continue;
+            tokio::select! {
+                accepted = accept(&listener, &permits) => {
+                    if let Some((stream, permit)) = self.keep(accepted) {
+                        self.serve(&graceful, stream, permit);
                     }
-                },
-                _ = &mut shutdown => break,
-            };
-            let _ = stream.set_nodelay(true);
-            let conn = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(self.limits.header_read_timeout)
-                .serve_connection(
-                    TokioIo::new(stream),
-                    Connection(RefCell::new(self.router.clone())),
-                );
-            let conn = graceful.watch(conn);
-            let (balance, me) = (Arc::clone(&self.balance), self.me);
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::debug!(error = %e, "connection ended with an error");
                 }
-                balance.open[me].fetch_sub(1, Ordering::Relaxed);
-                drop(permit);
-            });
+                Some((stream, permit)) = handed.recv() => self.take_over(&graceful, stream, permit),
+                _ = &mut shutdown => break,
+            }
         }
         drop(listener);
+        // Connections handed over just before the stop are served with the rest.
+        handed.close();
+        while let Ok((stream, permit)) = handed.try_recv() {
+            self.take_over(&graceful, stream, permit);
+        }
         tokio::select! {
             _ = graceful.shutdown() => {}
             _ = tokio::time::sleep(grace) => tracing::warn!("grace period over; dropping open connections"),
         }
+    }
+
+    /// Serves a connection another worker handed over (and counted as this one's).
+    fn take_over(
+        &self,
+        graceful: &GracefulShutdown,
+        stream: std::net::TcpStream,
+        permit: OwnedSemaphorePermit,
+    ) {
+        match TcpStream::from_std(stream) {
+            Ok(stream) => self.serve(graceful, stream, permit),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take over a connection");
+                self.balance.open[self.me].fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Serves one connection, counted in this worker's open connections, until it
+    /// closes.
+    fn serve(&self, graceful: &GracefulShutdown, stream: TcpStream, permit: OwnedSemaphorePermit) {
+        let _ = stream.set_nodelay(true);
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.limits.header_read_timeout)
+            .serve_connection(
+                TokioIo::new(stream),
+                Connection(RefCell::new(self.router.clone())),
+            );
+        let conn = graceful.watch(conn);
+        let (balance, me) = (Arc::clone(&self.balance), self.me);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            balance.open[me].fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+        });
     }
 
     /// Keeps a connection this worker accepted, or hands it to the worker with the
@@ -204,16 +227,31 @@ where
             return Some((stream, permit));
         };
         // Out of this runtime's reactor, into the other's.
-        match stream.into_std() {
-            Ok(stream) => {
-                open[least].fetch_add(1, Ordering::Relaxed);
-                if self.balance.queues[least].send((stream, permit)).is_err() {
-                    open[least].fetch_sub(1, Ordering::Relaxed); // that worker has stopped
-                }
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not hand over a connection");
+                return None;
             }
-            Err(e) => tracing::warn!(error = %e, "could not hand over a connection"),
+        };
+        open[least].fetch_add(1, Ordering::Relaxed);
+        let mpsc::error::SendError((stream, permit)) =
+            match self.balance.queues[least].send((stream, permit)) {
+                Ok(()) => return None,
+                Err(unsent) => unsent,
+            };
+        // That worker has stopped (it failed at start, or the server is stopping):
+        // serve the connection here rather than drop it.
+        open[least].fetch_sub(1, Ordering::Relaxed);
+        open[self.me].fetch_add(1, Ordering::Relaxed);
+        match TcpStream::from_std(stream) {
+            Ok(stream) => Some((stream, permit)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take back a connection");
+                open[self.me].fetch_sub(1, Ordering::Relaxed);
+                None
+            }
         }
-        None
     }
 }
 
