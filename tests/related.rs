@@ -341,13 +341,13 @@ async fn counts_saved_at_shutdown_build_the_same_index_as_counting() {
             })
             .collect()
     };
-    let store = herald::store::Store::open(&data, 8).unwrap();
+    let store = common::open_store(&data);
     let (index, counts) = build_related(&store).unwrap();
     assert_eq!(counts, TermCounts::Saved, "a graceful stop saves them");
     let with_saved = related_of_all(&store, &index);
     drop(store);
 
-    let store = herald::store::Store::open(&data, 8).unwrap();
+    let store = common::open_store(&data);
     let (index, counts) = build_related(&store).unwrap();
     assert_eq!(counts, TermCounts::Counted, "the last open took them");
     assert_eq!(with_saved, related_of_all(&store, &index));

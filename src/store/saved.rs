@@ -62,13 +62,12 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::Store;
-    use crate::store::fixtures::sample;
+    use crate::store::fixtures::{reopen, sample};
 
     #[test]
     fn saved_counts_last_until_the_next_open_or_write() {
         let dir = tempfile::tempdir().unwrap();
-        let open = || Store::open(dir.path(), 8).unwrap();
+        let open = || reopen(dir.path());
 
         let store = open();
         assert_eq!(store.take_related_counts(), None);

@@ -261,3 +261,24 @@ pub fn serve_binary_with(
     });
     Served { child, addr, log }
 }
+
+/// Opens the store in `dir` from the test. sled's background threads may hold the
+/// directory's lock for a moment after a server or store stops, so a busy lock is
+/// retried.
+/// (With sled's flusher off too: CI still met a busy lock once.)
+#[allow(dead_code)] // not every test binary opens a store itself
+pub fn open_store(dir: &Path) -> herald::store::Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match herald::store::Store::open(dir, 8) {
+            Ok(store) => return store,
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("open the store: {e}"),
+        }
+    }
+}
