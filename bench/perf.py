@@ -158,9 +158,10 @@ def feed_serving(base, herald_pid):
         for name in (fmt, fmt + ".gz"):
             os.chmod(os.path.join(root, name), 0o644)
         etags[fmt] = h["etag"]
+    # The last placement lets Herald use every core again, for the parts after this.
+    all_cpus = f"0-{(os.cpu_count() or 1) - 1}"
     for placement, server_cpu, wrk_cpu, rounds in PLACEMENTS:
         print(f"  -- {placement}" + (f": servers on CPU {server_cpu}, wrk on CPU {wrk_cpu}" if server_cpu is not None else ""))
-        all_cpus = f"0-{(os.cpu_count() or 1) - 1}"
         subprocess.run(["taskset", "-a", "-p", "-c", str(server_cpu) if server_cpu is not None else all_cpus,
                         str(herald_pid)], check=True, stdout=subprocess.DEVNULL)
         nginx, nbase = start_nginx(root, server_cpu)
@@ -204,8 +205,6 @@ def feed_serving(base, herald_pid):
             for proc in (hyper, nginx):
                 proc.terminate()
                 proc.wait()
-    subprocess.run(["taskset", "-a", "-p", "-c", f"0-{(os.cpu_count() or 1) - 1}", str(herald_pid)],
-                   check=True, stdout=subprocess.DEVNULL)
 
 
 def render_time(articles):

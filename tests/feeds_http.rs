@@ -28,6 +28,14 @@ fn header(r: &reqwest::Response, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A client that shows redirects instead of following them.
+fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn every_feed_has_its_content_type_and_cache_headers() {
     let app = spawn_app().await;
@@ -222,10 +230,7 @@ async fn a_tag_in_any_case_or_composition_reaches_its_canonical_feed() {
     let app = spawn_app().await;
     app.put_ok(&article("a", "kinh-te", 0)).await; // tags "dân vận", "Lào Cai"
 
-    let no_redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirect = no_redirect_client();
     let r = no_redirect
         .get(app.url("/feeds/tag/L%C3%80O%20CAI/rss.xml?page=1"))
         .send()
@@ -378,10 +383,7 @@ async fn cached_hits_answer_exactly_as_the_router_does() {
     }
     // What the router must still decide: a redirect to the tag's normal form, a bad
     // page, and a page past the end.
-    let no_redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirect = no_redirect_client();
     let upper = no_redirect
         .get(app.url("/feeds/tag/L%C3%80O%20CAI/feed.json"))
         .send()

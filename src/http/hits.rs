@@ -59,15 +59,16 @@ fn hit(state: &AppState, req: &Request) -> Option<Response> {
     let (route, scope, file) = parse_path(req.uri().path())?;
     let format = Format::from_file(file)?;
     let page = match req.uri().query() {
-        None => 1,
+        None => None,
         // Digits only: `parse` would also take `+1`, which the router's query
         // decoding reads as " 1" and refuses.
-        Some(q) => Some(q.strip_prefix("page=")?)
-            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))?
-            .parse()
-            .ok()
-            .filter(|p| (1..=MAX_PAGE).contains(p))?,
+        Some(q) => Some(
+            q.strip_prefix("page=")
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))?,
+        ),
     };
+    // The router's own rule for the number; anything it refuses, it answers.
+    let page = super::bounded_param("page", page, 1, MAX_PAGE).ok()?;
     // A fresh slot exists only for a scope the router once accepted (a known section,
     // a tag in its normal form), and a catalog change makes every slot stale.
     let rendered = state.feeds.peek(&scope, format, page)?;
