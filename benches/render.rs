@@ -1,4 +1,4 @@
-//! Time to re-render a 50-item feed after invalidation, per format, with and without
+//! Time to re-render a 50-item feed after a write invalidates it, per format, with and without
 //! the compressed forms. Usage: `cargo bench --bench render -- ARTICLES.jsonl`
 //! (bench/synth.py makes such a file; bench/run.sh passes one).
 
@@ -29,32 +29,56 @@ fn main() {
     let ingest = Ingest::new(store.clone(), catalog.clone(), &settings);
     let text = std::fs::read_to_string(&path).expect("articles file");
     let mut per_category = std::collections::HashMap::new();
+    let mut spare = Vec::new();
     for line in text.lines().take(2000) {
         let input: ArticleInput = serde_json::from_str(line).expect("article JSON");
         if let Ok(a) = ingest.validate(input) {
             *per_category.entry(a.category.clone()).or_insert(0) += 1;
             store.put(&a).expect("put");
+            spare.push(a);
         }
     }
     let (category, stored) = per_category
         .into_iter()
         .max_by_key(|(_, n)| *n)
         .expect("some articles");
-    let cache = FeedCache::new(
-        Site::from_settings(&settings),
-        store,
-        catalog,
-        50,
-        settings.feeds.max_bytes,
+    let new_cache = || {
+        FeedCache::new(
+            Site::from_settings(&settings),
+            store.clone(),
+            catalog.clone(),
+            50,
+            settings.feeds.max_bytes,
+        )
+    };
+    let cache = new_cache();
+    let scope = Scope::Category(category.clone());
+    // Each timed render follows a write of a new, newest article to the category,
+    // as on a live site: the feed changes by one item and the other 49 are as
+    // they were.
+    let mut written = 0;
+    let mut write = || {
+        written += 1;
+        let mut a = spare[written % spare.len()].clone();
+        a.id = format!("bench-new-{written}");
+        a.category = category.clone();
+        a.published = (chrono::Utc::now() + chrono::Duration::days(1)).into();
+        a.updated = a.published;
+        store.put(&a).expect("put");
+    };
+    println!(
+        "render of a 50-item feed ({stored} articles in the category), 200 renders each, each after a write of a new article to it:"
     );
-    let scope = Scope::Category(category);
-    println!("render of a 50-item feed ({stored} articles in the category), 200 renders each:");
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     for format in [Format::Rss, Format::Atom, Format::Json] {
         // Servable: the document readers get right after an invalidation.
         // Compressed: the gzip and br forms, made just after, off the request path.
+        // Cold: a render with no item views kept, as the first one after a start.
         let mut servable = Vec::with_capacity(200);
         let mut compressed = Vec::with_capacity(200);
+        let mut cold = Vec::with_capacity(200);
         for _ in 0..200 {
+            write();
             let t = Instant::now();
             let r = cache
                 .render(&scope, format, 1, (0, 0))
@@ -64,12 +88,16 @@ fn main() {
             r.compress();
             compressed.push(t.elapsed());
             std::hint::black_box(r);
+            let fresh = new_cache();
+            let t = Instant::now();
+            std::hint::black_box(fresh.render(&scope, format, 1, (0, 0)).expect("render"));
+            cold.push(t.elapsed());
         }
-        servable.sort();
-        compressed.sort();
+        for v in [&mut servable, &mut compressed, &mut cold] {
+            v.sort();
+        }
         let r = cache.render(&scope, format, 1, (0, 0)).unwrap().unwrap();
         r.compress();
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
             "  {:<9} servable p50 {:>7.3} ms p99 {:>7.3} ms; with gzip and br p50 {:>7.3} ms p99 {:>7.3} ms  ({} items, {} bytes, gzip {}, br {})",
             format.file(),
@@ -81,6 +109,12 @@ fn main() {
             r.identity.len(),
             r.gzip.get().map_or(0, |b| b.len()),
             r.br.get().map_or(0, |b| b.len())
+        );
+        println!(
+            "  {:<9} cold p50 {:>7.3} ms p99 {:>7.3} ms",
+            format.file(),
+            ms(cold[100]),
+            ms(cold[198])
         );
     }
 }

@@ -168,7 +168,7 @@ proptest! {
             Ok(article) => article,
         };
         let section = world.catalog.get(&article.category).expect("validated category");
-        let item = ItemView::new(&world.site, &article, section);
+        let item = std::sync::Arc::new(ItemView::new(&world.site, &article, section));
         for format in [Format::Rss, Format::Atom, Format::Json] {
             let meta = FeedMeta::new(&world.site, format, &Scope::All, None, 1);
             let bytes = render(&meta, std::slice::from_ref(&item));

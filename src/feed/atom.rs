@@ -1,5 +1,7 @@
 //! Atom 1.0 (RFC 4287) with Media RSS and RFC 5005 paging links.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use atom_syndication::extension::Extension;
@@ -11,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::{FeedMeta, ItemView};
 
 /// Renders an Atom document.
-pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
+pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
     let mut links = vec![
         link("self", &meta.self_url, "application/atom+xml"),
         link("alternate", &meta.home_url, "text/html"),
@@ -84,7 +86,7 @@ fn link(rel: &str, href: &str, mime: &str) -> Link {
 
 /// The entries, with equal `updated` times told apart by a millisecond each: the
 /// validator warns on ties, which bulk imports with minute-precision times produce.
-fn entries(items: &[ItemView]) -> Vec<Entry> {
+fn entries(items: &[Arc<ItemView>]) -> Vec<Entry> {
     let mut used = std::collections::HashSet::new();
     items
         .iter()
@@ -178,7 +180,7 @@ mod tests {
             Settings::load_from(None, &Default::default(), &Overrides::default()).unwrap();
         let site = Site::from_settings(&settings);
         let meta = FeedMeta::new(&site, Format::Atom, &Scope::All, None, 1);
-        String::from_utf8(render(&meta, &[a, b])).unwrap()
+        String::from_utf8(render(&meta, &[Arc::new(a), Arc::new(b)])).unwrap()
     }
 
     #[test]

@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
+use super::memo::ViewMemo;
 use super::{FeedMeta, Format, ItemView, Site, render_capped};
 use crate::category::{Catalog, Category};
 use crate::scope::Scope;
-use crate::store::{Store, StoreError};
+use crate::store::{Record, Store, StoreError};
 
 /// Above this many slots the cache starts over, bounding memory against crawlers
 /// walking every tag and page.
@@ -70,6 +71,7 @@ pub struct FeedCache {
     page_size: usize,
     max_bytes: usize,
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
+    views: ViewMemo,
     pub stats: CacheStats,
 }
 
@@ -89,6 +91,7 @@ impl FeedCache {
             page_size,
             max_bytes,
             slots: Mutex::new(HashMap::new()),
+            views: ViewMemo::default(),
             stats: CacheStats::default(),
         }
     }
@@ -205,22 +208,22 @@ impl FeedCache {
     ) -> Result<Option<Rendered>, StoreError> {
         self.stats.renders.fetch_add(1, Ordering::Relaxed);
         let offset = (page - 1).saturating_mul(self.page_size);
-        let mut articles = self.store.page(scope, offset, self.page_size + 1)?;
-        let has_next = articles.len() > self.page_size;
-        articles.truncate(self.page_size);
-        if articles.is_empty() && (page > 1 || matches!(scope, Scope::Tag(_))) {
+        let mut records = self.store.page(scope, offset, self.page_size + 1)?;
+        let has_next = records.len() > self.page_size;
+        records.truncate(self.page_size);
+        if records.is_empty() && (page > 1 || matches!(scope, Scope::Tag(_))) {
             return Ok(None);
         }
-        let views: Vec<ItemView> = articles
+        let views = records
             .iter()
-            .map(|a| ItemView::new(&self.site, a, self.section(&a.category)))
-            .collect();
+            .map(|r| self.view(r, stamp.1))
+            .collect::<Result<Vec<_>, _>>()?;
         let scope_title = match scope {
             Scope::Category(slug) => Some(self.section(slug).title),
             // Show the tag as an editor wrote it, not its lowercased key.
-            Scope::Tag(key) => articles
+            Scope::Tag(key) => views
                 .iter()
-                .flat_map(|a| &a.tags)
+                .flat_map(|v| &v.tags)
                 .find(|t| crate::article::normalize_tag(t) == *key)
                 .cloned(),
             Scope::All => None,
@@ -251,6 +254,20 @@ impl FeedCache {
             last_modified,
             items: kept,
         }))
+    }
+
+    /// The view of `record`, made at most once per stored version and catalog.
+    fn view(&self, record: &Record, catalog: u64) -> Result<Arc<ItemView>, StoreError> {
+        let digest = record.digest();
+        if let Some(view) = self.views.get(&record.id, digest, catalog) {
+            return Ok(view);
+        }
+        let article = record.decode()?;
+        let section = self.section(&article.category);
+        let view = Arc::new(ItemView::new(&self.site, &article, section));
+        self.views
+            .put(&record.id, digest, catalog, Arc::clone(&view));
+        Ok(view)
     }
 
     fn section(&self, slug: &str) -> Category {
@@ -380,6 +397,39 @@ mod tests {
         let fresh = cache.get(&scope, Format::Atom, 1).await.unwrap().unwrap();
         assert_eq!(cache.stats.renders.load(Ordering::Relaxed), 2);
         assert_eq!(fresh.items, 2);
+    }
+
+    /// Views are reused across renders, yet an edit to an article and a new section
+    /// title both show in the next render.
+    #[tokio::test]
+    async fn kept_views_follow_edits_and_section_titles() {
+        let (_dir, cache, store, catalog) = setup();
+        let scope = Scope::Category("kinh-te".into());
+        store.put(&article("a", "kinh-te", &catalog)).unwrap();
+        store.put(&article("b", "kinh-te", &catalog)).unwrap();
+        let text = |r: &Rendered| String::from_utf8(r.identity.to_vec()).unwrap();
+        let first = cache.get(&scope, Format::Atom, 1).await.unwrap().unwrap();
+        assert_eq!(text(&first).matches("<title>Tiêu đề</title>").count(), 2);
+
+        let mut edited = article("a", "kinh-te", &catalog);
+        edited.title = "Tiêu đề đã sửa".into();
+        store.put(&edited).unwrap();
+        let second = cache.get(&scope, Format::Atom, 1).await.unwrap().unwrap();
+        assert!(text(&second).contains("<title>Tiêu đề đã sửa</title>"));
+        assert_eq!(text(&second).matches("<title>Tiêu đề</title>").count(), 1);
+
+        let mut section = catalog.get("kinh-te").unwrap();
+        section.title = "Kinh tế – Tài chính".into();
+        catalog.upsert(section);
+        let third = cache.get(&scope, Format::Atom, 1).await.unwrap().unwrap();
+        assert_eq!(
+            text(&third)
+                .matches(r#"label="Kinh tế – Tài chính""#)
+                .count(),
+            2,
+            "{}",
+            text(&third)
+        );
     }
 
     /// A request that renders and is then dropped (its client hung up) still wakes

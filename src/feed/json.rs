@@ -1,5 +1,7 @@
 //! JSON Feed 1.1.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::{FeedMeta, ItemView};
@@ -49,7 +51,7 @@ struct JsonAuthor<'a> {
 }
 
 /// Renders a JSON Feed 1.1 document.
-pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
+pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: &meta.title,
@@ -60,7 +62,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
         icon: meta.logo.as_deref().or(meta.icon.as_deref()),
         favicon: meta.icon.as_deref(),
         language: &meta.language,
-        items: items.iter().map(item).collect(),
+        items: items.iter().map(|i| item(i)).collect(),
     };
     let mut out = Vec::with_capacity(super::size_hint(items));
     serde_json::to_writer(&mut out, &feed).expect("a feed always serialises");

@@ -5,10 +5,13 @@
 //! `atom` and `json` are pure functions from them to bytes. `cache` keeps rendered,
 //! precompressed documents until a write touches their scope.
 
+use std::sync::Arc;
+
 mod atom;
 pub mod cache;
 mod json;
 mod media;
+mod memo;
 mod opml;
 mod rss;
 mod view;
@@ -140,13 +143,13 @@ impl FeedMeta {
 /// A little more than a document of `items` takes, to allocate its buffer once: a
 /// buffer grown by doubling copied the document several times and faulted in fresh
 /// pages on every render. Markup in bodies grows by about a fifth when escaped.
-fn size_hint(items: &[ItemView]) -> usize {
-    let item = |i: &ItemView| i.content_html.len() * 5 / 4 + i.summary.len() + 2048;
+fn size_hint(items: &[Arc<ItemView>]) -> usize {
+    let item = |i: &Arc<ItemView>| i.content_html.len() * 5 / 4 + i.summary.len() + 2048;
     4096 + items.iter().map(item).sum::<usize>()
 }
 
 /// Renders one document. The items are newest first.
-pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
+pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
     match meta.format {
         Format::Rss => rss::render(meta, items),
         Format::Atom => atom::render(meta, items),
@@ -156,7 +159,11 @@ pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
 
 /// Renders within `max_bytes`, dropping the oldest items until it fits (Google News
 /// takes at most 2 MB). Returns the bytes and how many items they hold.
-pub fn render_capped(meta: &FeedMeta, items: &[ItemView], max_bytes: usize) -> (Vec<u8>, usize) {
+pub fn render_capped(
+    meta: &FeedMeta,
+    items: &[Arc<ItemView>],
+    max_bytes: usize,
+) -> (Vec<u8>, usize) {
     let mut kept = items.len();
     loop {
         let mut meta = meta.clone();

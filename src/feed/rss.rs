@@ -1,5 +1,7 @@
 //! RSS 2.0 with the content, dc, media and atom namespaces.
 
+use std::sync::Arc;
+
 use rss::extension::Extension;
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Enclosure, Guid, Item};
@@ -14,7 +16,7 @@ const NAMESPACES: [(&str, &str); 4] = [
 ];
 
 /// Renders an RSS 2.0 document.
-pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
+pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
     let mut links = vec![atom_link("self", &meta.self_url)];
     links.push(atom_link("first", &meta.first_url));
     if let Some(prev) = &meta.prev_url {
@@ -36,7 +38,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView]) -> Vec<u8> {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        items: items.iter().map(item).collect(),
+        items: items.iter().map(|i| item(i)).collect(),
         ..Default::default()
     };
     let mut out = channel

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::scope::Scope;
 
-pub use articles::Cursor;
+pub use articles::{Cursor, Record};
 pub use check::CheckReport;
 
 /// The version of the key layout this build writes.
