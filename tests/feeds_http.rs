@@ -191,6 +191,74 @@ async fn head_works_and_bodies_are_compressed_on_request() {
     assert_eq!(header(&refused, "content-encoding"), "");
 }
 
+/// A feed whose compressed form is large goes out with sendfile(2) from a memory
+/// file, byte for byte what was compressed.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn large_compressed_feeds_are_sent_from_memory_files() {
+    let app = spawn_app().await;
+    // Words from a fixed pseudo-random sequence: text that gzip cannot shrink much.
+    let syllables = [
+        "nước",
+        "đường",
+        "huyện",
+        "xã",
+        "cầu",
+        "lũ",
+        "mưa",
+        "đồi",
+        "chè",
+        "bản",
+    ];
+    let mut x: u64 = 7;
+    let words: Vec<String> = (0..12_000)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            format!(
+                "{}{}",
+                syllables[(x >> 33) as usize % syllables.len()],
+                (x >> 40) % 1000
+            )
+        })
+        .collect();
+    let mut doc = article("dai", "kinh-te", 0);
+    doc["content_html"] = format!("<p>{}</p>", words.join(" ")).into();
+    app.put_ok(&doc).await;
+    let plain = app.get(FEED).await.bytes().await.unwrap();
+
+    let started = std::time::Instant::now();
+    let before = metric(
+        &app.get("/metrics").await.text().await.unwrap(),
+        "herald_sendfile_bytes_total",
+    );
+    let gz = loop {
+        let gz = get_with(&app, FEED, &[("accept-encoding", "gzip")]).await;
+        if header(&gz, "content-encoding") == "gzip" {
+            break gz.bytes().await.unwrap();
+        }
+        assert!(started.elapsed().as_secs() < 10, "never compressed");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    let after = metric(
+        &app.get("/metrics").await.text().await.unwrap(),
+        "herald_sendfile_bytes_total",
+    );
+    assert!(
+        gz.len() > 32 * 1024,
+        "only {} bytes: too short a test",
+        gz.len()
+    );
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain);
+    // Other tests' servers share the counter, so it is a lower bound.
+    assert!(after - before >= gz.len() as u64, "{before} → {after}");
+}
+
 #[tokio::test]
 async fn unknown_names_get_json_404s() {
     let app = spawn_app().await;
@@ -283,13 +351,7 @@ async fn concurrent_misses_share_one_render_and_all_see_the_write() {
         app.get("/feeds/category/kinh-te/rss.xml").await.status(),
         200
     );
-    let renders = |text: &str| -> u64 {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("herald_feed_renders_total "))
-            .expect("renders metric");
-        line.split(' ').nth(1).unwrap().parse().unwrap()
-    };
+    let renders = |text: &str| metric(text, "herald_feed_renders_total");
     let before = renders(&app.get("/metrics").await.text().await.unwrap());
 
     app.put_ok(&article("moi", "kinh-te", 5)).await;
@@ -320,13 +382,7 @@ async fn cached_hits_answer_exactly_as_the_router_does() {
     for i in 0..3 {
         app.put_ok(&article(&format!("a{i}"), "kinh-te", i)).await;
     }
-    let hits = |text: &str| -> u64 {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("herald_feed_cache_hits_total "))
-            .expect("hits counter");
-        line.rsplit(' ').next().unwrap().parse().unwrap()
-    };
+    let hits = |text: &str| metric(text, "herald_feed_cache_hits_total");
     let paths = [
         "/feeds/rss.xml",
         "/feeds/category/kinh-te/atom.xml",
@@ -403,4 +459,13 @@ async fn cached_hits_answer_exactly_as_the_router_does() {
         app.get("/feeds/rss.xml?page=2").await.status().as_u16(),
         404
     );
+}
+
+/// The value of the unlabelled metric `name` in a `/metrics` text.
+fn metric(text: &str, name: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.split(' ').next() == Some(name))
+        .unwrap_or_else(|| panic!("no {name} in /metrics"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
 }

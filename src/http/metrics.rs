@@ -116,6 +116,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             load(&stats.renders),
         ),
         (
+            "herald_sendfile_bytes_total",
+            "counter",
+            "Response bytes sent from memory files with sendfile(2), without copying",
+            crate::zerocopy::sent_bytes(),
+        ),
+        (
             "herald_articles",
             "gauge",
             "Articles in the store",

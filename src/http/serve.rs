@@ -197,7 +197,7 @@ where
             .timer(TokioTimer::new())
             .header_read_timeout(self.limits.header_read_timeout)
             .serve_connection(
-                TokioIo::new(stream),
+                TokioIo::new(crate::zerocopy::Zerocopy::new(stream)),
                 Connection(RefCell::new(self.router.clone())),
             );
         let conn = graceful.watch(conn);
