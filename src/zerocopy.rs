@@ -26,6 +26,22 @@ pub fn sent_bytes() -> u64 {
     SENT.load(Ordering::Relaxed)
 }
 
+/// Whether `bytes` lie in a memory file.
+pub fn is_file_backed(bytes: &[u8]) -> bool {
+    #[cfg(target_os = "linux")]
+    return linux::region_at(bytes.as_ptr() as usize, bytes.len()).is_some();
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
+/// Memory files alive now.
+pub fn files() -> u64 {
+    #[cfg(target_os = "linux")]
+    return linux::files() as u64;
+    #[cfg(not(target_os = "linux"))]
+    0
+}
+
 /// `bytes`, in a memory file when one can be made (below the descriptor budget).
 /// Meant for bodies sent many times: making the file costs tens of microseconds.
 pub fn file_backed(bytes: Vec<u8>) -> Bytes {
@@ -244,11 +260,12 @@ mod linux {
     }
 
     fn make(bytes: &[u8]) -> Option<Bytes> {
-        let fd = rustix::fs::memfd_create(
-            "herald-body",
-            MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
-        )
-        .ok()?;
+        // Not executable, which kernels since 6.3 may insist on (vm.memfd_noexec=2)
+        // and older ones do not know of.
+        let flags = MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING;
+        let fd = rustix::fs::memfd_create("herald-body", flags | MemfdFlags::NOEXEC_SEAL)
+            .or_else(|_| rustix::fs::memfd_create("herald-body", flags))
+            .ok()?;
         let mut file = File::from(fd);
         file.write_all(bytes).ok()?;
         let seals = SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL;
@@ -266,6 +283,10 @@ mod linux {
             .unwrap_or_else(|e| e.into_inner())
             .insert(start, region);
         Some(Bytes::from_owner(Mapped { map }))
+    }
+
+    pub fn files() -> usize {
+        FILES.load(Ordering::Relaxed)
     }
 
     /// The memory file `buf` lies in, and its offset there. Short writes (response

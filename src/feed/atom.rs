@@ -1,8 +1,7 @@
 //! Atom 1.0 (RFC 4287) with Media RSS and RFC 5005 paging links.
 
-use std::sync::Arc;
-
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use atom_syndication::extension::Extension;
 use atom_syndication::{

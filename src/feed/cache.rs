@@ -43,6 +43,11 @@ pub struct Rendered {
     /// `last_modified` as an HTTP date.
     pub last_modified_http: String,
     pub items: usize,
+    /// Whether the compressed forms go in memory files for sendfile(2): only for
+    /// the first pages of the site and section feeds, the ones readers poll. Their
+    /// number is bounded by the catalog, so crawlers walking tags and pages cannot
+    /// use up the files and leave the polled feeds without.
+    shared: bool,
 }
 
 #[derive(Default)]
@@ -253,6 +258,7 @@ impl FeedCache {
             identity: identity.into(),
             last_modified,
             items: kept,
+            shared: page == 1 && !matches!(scope, Scope::Tag(_)),
         }))
     }
 
@@ -281,13 +287,15 @@ impl FeedCache {
 
 impl Rendered {
     /// Makes the gzip form, then the br form (about 2 and 4 ms for 175 KB). Blocking.
-    /// They are kept in memory files: nearly every reader asks for one of them, and
-    /// sending them with sendfile(2) spares copying each into the socket.
+    /// Polled feeds keep them in memory files: nearly every reader asks for one of
+    /// them, and sending them with sendfile(2) spares copying each into the socket.
     pub fn compress(&self) {
-        self.gzip
-            .get_or_init(|| crate::zerocopy::file_backed(gzip(&self.identity)));
-        self.br
-            .get_or_init(|| crate::zerocopy::file_backed(brotli(&self.identity)));
+        let keep = |bytes: Vec<u8>| match self.shared {
+            true => crate::zerocopy::file_backed(bytes),
+            false => Bytes::from(bytes),
+        };
+        self.gzip.get_or_init(|| keep(gzip(&self.identity)));
+        self.br.get_or_init(|| keep(brotli(&self.identity)));
     }
 }
 
@@ -434,6 +442,46 @@ mod tests {
             "{}",
             text(&third)
         );
+    }
+
+    /// The compressed forms of the polled feeds (site and section, first page) go in
+    /// memory files; those of tags and later pages, which crawlers walk, do not.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_polled_feeds_keep_compressed_forms_in_memory_files() {
+        let (_dir, cache, store, catalog) = setup();
+        for i in 0..60u64 {
+            let mut a = article(&format!("a{i}"), "kinh-te", &catalog);
+            a.tags = vec!["Lào Cai".into()];
+            // Text that compresses poorly, so each form is well over 16 KiB.
+            a.summary = (0..800u64)
+                .map(|j| {
+                    format!(
+                        "{:x} ",
+                        (i * 1000 + j).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40
+                    )
+                })
+                .collect();
+            store.put(&a).unwrap();
+        }
+        let shared = |scope: Scope, page: usize| {
+            let r = cache
+                .render(&scope, Format::Rss, page, (0, 0))
+                .unwrap()
+                .unwrap();
+            r.compress();
+            let gzip = r.gzip.get().unwrap();
+            assert!(
+                gzip.len() > 16 * 1024,
+                "{} bytes: too short a test",
+                gzip.len()
+            );
+            crate::zerocopy::is_file_backed(gzip)
+        };
+        assert!(shared(Scope::Category("kinh-te".into()), 1));
+        assert!(shared(Scope::All, 1));
+        assert!(!shared(Scope::Category("kinh-te".into()), 2));
+        assert!(!shared(Scope::Tag("lào cai".into()), 1));
     }
 
     /// A request that renders and is then dropped (its client hung up) still wakes

@@ -11,9 +11,13 @@ use std::sync::{Arc, Mutex};
 
 use super::ItemView;
 
-/// Views per generation. Two generations of 2,048 hold every hot feed's first page
-/// many times over, in tens of megabytes at most.
+/// Views per generation: two generations of 2,048 hold every hot feed's first page
+/// many times over.
 const GENERATION: usize = 2_048;
+
+/// Bytes of text per generation, whichever limit comes first: bodies may be up to
+/// a megabyte each, and 2,048 of those would not be "a little memory".
+const GENERATION_BYTES: usize = 32 << 20;
 
 struct Entry {
     digest: u128,
@@ -33,6 +37,8 @@ pub struct ViewMemo {
 #[derive(Default)]
 struct Generations {
     young: HashMap<String, Entry>,
+    /// Text bytes in `young`.
+    young_bytes: usize,
     old: HashMap<String, Entry>,
 }
 
@@ -47,7 +53,9 @@ impl ViewMemo {
         }
         let entry = g.old.remove(id).filter(matches)?;
         let view = Arc::clone(&entry.view);
-        g.insert(id.to_string(), entry);
+        let dropped = g.insert(id.to_string(), entry);
+        drop(g);
+        drop(dropped);
         Some(view)
     }
 
@@ -60,7 +68,9 @@ impl ViewMemo {
             catalog,
             view,
         };
-        g.insert(id.to_string(), entry);
+        let dropped = g.insert(id.to_string(), entry);
+        drop(g);
+        drop(dropped);
     }
 
     /// How many views are kept.
@@ -72,12 +82,26 @@ impl ViewMemo {
 }
 
 impl Generations {
-    fn insert(&mut self, id: String, entry: Entry) {
-        if self.young.len() >= GENERATION && !self.young.contains_key(&id) {
-            self.old = std::mem::take(&mut self.young);
+    /// Inserts into the young generation, turning it old first if it is full;
+    /// returns the generation that falls out, to be freed outside the lock.
+    fn insert(&mut self, id: String, entry: Entry) -> HashMap<String, Entry> {
+        let size = text_bytes(&entry.view);
+        let full = self.young.len() >= GENERATION || self.young_bytes + size > GENERATION_BYTES;
+        let mut dropped = HashMap::new();
+        if full && !self.young.is_empty() {
+            dropped = std::mem::replace(&mut self.old, std::mem::take(&mut self.young));
+            self.young_bytes = 0;
         }
-        self.young.insert(id, entry);
+        self.young_bytes += size;
+        if let Some(replaced) = self.young.insert(id, entry) {
+            self.young_bytes -= text_bytes(&replaced.view);
+        }
+        dropped
     }
+}
+
+fn text_bytes(view: &ItemView) -> usize {
+    view.content_html.len() + view.summary.len() + view.title.len()
 }
 
 #[cfg(test)]
@@ -133,5 +157,22 @@ mod tests {
         assert!(memo.len() <= 2 * GENERATION, "{}", memo.len());
         assert!(memo.get("a0", 1, 0).is_none(), "cold views are dropped");
         assert!(memo.get("hot", 1, 0).is_some());
+    }
+
+    #[test]
+    fn long_bodies_turn_a_generation_over_sooner() {
+        let memo = ViewMemo::default();
+        let mut long = (*view("x")).clone();
+        long.content_html = "ờ".repeat(1 << 20); // 3 MiB of text
+        let long = Arc::new(long);
+        for i in 0..40 {
+            memo.put(&format!("a{i}"), 1, 0, Arc::clone(&long));
+        }
+        let kept = memo.len();
+        assert!(
+            kept * (3 << 20) <= 2 * GENERATION_BYTES,
+            "{kept} long views kept"
+        );
+        assert!(memo.get("a39", 1, 0).is_some(), "the newest is kept");
     }
 }

@@ -5,8 +5,6 @@
 //! `atom` and `json` are pure functions from them to bytes. `cache` keeps rendered,
 //! precompressed documents until a write touches their scope.
 
-use std::sync::Arc;
-
 mod atom;
 pub mod cache;
 mod json;
@@ -15,6 +13,8 @@ mod memo;
 mod opml;
 mod rss;
 mod view;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 

@@ -122,6 +122,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             crate::zerocopy::sent_bytes(),
         ),
         (
+            "herald_sendfile_files",
+            "gauge",
+            "Memory files holding compressed feeds for sendfile(2)",
+            crate::zerocopy::files(),
+        ),
+        (
             "herald_articles",
             "gauge",
             "Articles in the store",
