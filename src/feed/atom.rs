@@ -148,30 +148,12 @@ super::media::media_extensions!(Extension);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::category::Category;
     use crate::config::{Overrides, Settings};
     use crate::feed::{Format, Site};
     use crate::scope::Scope;
 
     fn view(id: &str, summary: &str, body: &str) -> ItemView {
-        let t = "2024-12-06T02:00:00Z".parse().unwrap();
-        ItemView {
-            id: format!("tag:x,2024:article:{id}"),
-            title: format!("Tiêu đề {id}"),
-            link: "https://e.vn/a".into(),
-            summary: summary.into(),
-            content_html: body.into(),
-            section: Category {
-                slug: "kinh-te".into(),
-                title: "Kinh tế".into(),
-                description: String::new(),
-            },
-            tags: vec![],
-            authors: vec![],
-            images: vec![],
-            published: t,
-            updated: t,
-        }
+        crate::feed::view::sample(id, summary, body)
     }
 
     fn render_two(a: ItemView, b: ItemView) -> String {

@@ -290,9 +290,12 @@ impl Rendered {
     /// Polled feeds keep them in memory files: nearly every reader asks for one of
     /// them, and sending them with sendfile(2) spares copying each into the socket.
     pub fn compress(&self) {
-        let keep = |bytes: Vec<u8>| match self.shared {
-            true => crate::zerocopy::file_backed(bytes),
-            false => Bytes::from(bytes),
+        let keep = |bytes: Vec<u8>| {
+            if self.shared {
+                crate::zerocopy::file_backed(bytes)
+            } else {
+                Bytes::from(bytes)
+            }
         };
         self.gzip.get_or_init(|| keep(gzip(&self.identity)));
         self.br.get_or_init(|| keep(brotli(&self.identity)));

@@ -107,26 +107,11 @@ fn text_bytes(view: &ItemView) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::category::Category;
 
     fn view(id: &str) -> Arc<ItemView> {
-        let t = "2024-12-06T02:00:00Z".parse().unwrap();
         Arc::new(ItemView {
             id: id.into(),
-            title: id.into(),
-            link: "https://e.vn/a".into(),
-            summary: String::new(),
-            content_html: String::new(),
-            section: Category {
-                slug: "kinh-te".into(),
-                title: "Kinh tế".into(),
-                description: String::new(),
-            },
-            tags: vec![],
-            authors: vec![],
-            images: vec![],
-            published: t,
-            updated: t,
+            ..crate::feed::view::sample(id, "", "")
         })
     }
 

@@ -164,6 +164,30 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// An entry for unit tests: `tag:` id, title "Tiêu đề {id}", section "Kinh tế", no
+/// tags, authors or images, published and updated at one fixed time.
+#[cfg(test)]
+pub(crate) fn sample(id: &str, summary: &str, body: &str) -> ItemView {
+    let t = "2024-12-06T02:00:00Z".parse().unwrap();
+    ItemView {
+        id: format!("tag:x,2024:article:{id}"),
+        title: format!("Tiêu đề {id}"),
+        link: "https://e.vn/a".into(),
+        summary: summary.into(),
+        content_html: body.into(),
+        section: Category {
+            slug: "kinh-te".into(),
+            title: "Kinh tế".into(),
+            description: String::new(),
+        },
+        tags: vec![],
+        authors: vec![],
+        images: vec![],
+        published: t,
+        updated: t,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
