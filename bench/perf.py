@@ -333,14 +333,32 @@ def related_and_growth(sizes):
             harness.stop(proc)
 
 
+# Disk per article at the largest size: its JSON Lines (about 1.3 KB) and its share
+# of the store (about 2.4 KB), as measured at 1,000,000 articles.
+DISK_PER_ARTICLE = 4_000
+
+
 def main():
+    try:
+        run()
+    finally:
+        # Also after a failure: a 1,000,000-article run leaves gigabytes here.
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+def run():
     print(f"Herald benchmark, {datetime.date.today()}, data synthesised by bench/synth.py from ../shared/corpus")
     sizes = [int(s) for s in args.sizes.split(",")]
+    parts = set(args.parts.split(","))
+    # Fail now, not after minutes of measuring, when the largest store cannot fit.
+    need, free = max(sizes) * DISK_PER_ARTICLE, shutil.disk_usage(WORK).free
+    if "growth" in parts and free < need:
+        sys.exit(f"bench: {max(sizes):,} articles need about {need / 1e9:.1f} GB free under {WORK}, "
+                 f"and {free / 1e9:.1f} GB is; free some, or pass --sizes 10000,100000")
     # 1,000 connections need more descriptors than the usual soft limit of 1024, in
     # wrk and in Herald, which inherit it from here.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
-    parts = set(args.parts.split(","))
     articles = synth(10_000)
     data, _ = import_store(10_000)
     proc, base = harness.start(BIN, {"HERALD_API_TOKENS": TOKEN}, import_examples=False, data=data)
@@ -360,7 +378,6 @@ def main():
         related_and_growth(sizes)
     if parts == {"feeds", "mixed", "render", "ingest", "growth"} and not args.quick:
         write_results()
-    shutil.rmtree(WORK, ignore_errors=True)
 
 
 def write_results():
