@@ -87,6 +87,7 @@ async fn matching_etag_gets_304_with_validators_repeated() {
         "public, max-age=300, stale-while-revalidate=600"
     );
     assert_eq!(header(&r, "vary"), "Accept-Encoding");
+    assert_eq!(header(&r, "last-modified"), "Fri, 06 Dec 2024 01:00:00 GMT");
     assert!(r.bytes().await.unwrap().is_empty());
     let stale = get_with(&app, FEED, &[("if-none-match", "\"something-else\"")]).await;
     assert_eq!(stale.status().as_u16(), 200);

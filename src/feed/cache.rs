@@ -36,12 +36,13 @@ pub struct Rendered {
     /// The strong validator of the identity bytes, without quotes.
     pub etag: String,
     /// Quoted ETags of the identity, gzip and br bytes: a strong validator names one
-    /// representation, so each encoding has its own. Formatted once, sent many times.
-    pub etags: [String; 3],
+    /// representation, so each encoding has its own. Formatted once, and shared (not
+    /// copied) by every response that sends them.
+    pub etags: [Bytes; 3],
     /// The newest `updated` among the items.
     pub last_modified: DateTime<Utc>,
-    /// `last_modified` as an HTTP date.
-    pub last_modified_http: String,
+    /// `last_modified` as an HTTP date, shared like `etags`.
+    pub last_modified_http: Bytes,
     pub items: usize,
     /// Whether the compressed forms go in memory files for sendfile(2): only for
     /// the first pages of the site and section feeds, the ones readers poll. Their
@@ -247,11 +248,11 @@ impl FeedCache {
         Ok(Some(Rendered {
             stamp,
             etags: [
-                format!("\"{tag}\""),
-                format!("\"{tag}-gzip\""),
-                format!("\"{tag}-br\""),
+                format!("\"{tag}\"").into(),
+                format!("\"{tag}-gzip\"").into(),
+                format!("\"{tag}-br\"").into(),
             ],
-            last_modified_http: httpdate::fmt_http_date(last_modified.into()),
+            last_modified_http: httpdate::fmt_http_date(last_modified.into()).into(),
             etag: tag,
             gzip: OnceLock::new(),
             br: OnceLock::new(),

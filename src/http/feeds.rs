@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
+use bytes::Bytes;
 
 use super::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -153,27 +154,42 @@ pub fn respond(
         (_, Some(gz)) if accepts.gzip => (gz, Some("gzip"), &rendered.etags[1]),
         _ => (&rendered.identity, None, &rendered.etags[0]),
     };
-    let mut builder = Response::builder()
-        .header(header::ETAG, etag.as_str())
-        .header(header::CACHE_CONTROL, state.feed_cache_control.clone())
-        .header(header::VARY, HeaderValue::from_static("Accept-Encoding"))
-        .header(header::LAST_MODIFIED, rendered.last_modified_http.as_str());
-    if not_modified(req, &rendered.etag, rendered.last_modified) {
-        return builder
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .expect("static headers are valid");
+    // Built in place, not through `Response::builder`: the header texts are shared
+    // bytes, so a hit allocates only the header table (sized for the two headers the
+    // outer layers add).
+    let not_modified = not_modified(req, &rendered.etag, rendered.last_modified);
+    let mut response = if not_modified {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        Response::new(Body::from(body.clone()))
+    };
+    let headers = response.headers_mut();
+    headers.reserve(9);
+    headers.insert(header::ETAG, shared_value(etag));
+    headers.insert(header::CACHE_CONTROL, state.feed_cache_control.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(
+        header::LAST_MODIFIED,
+        shared_value(&rendered.last_modified_http),
+    );
+    if not_modified {
+        return response;
     }
-    builder = builder.header(
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
     );
     if let Some(enc) = encoding {
-        builder = builder.header(header::CONTENT_ENCODING, enc);
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
-    builder
-        .body(Body::from(body.clone()))
-        .expect("static headers are valid")
+    response
+}
+
+/// A header value that shares `text`'s bytes (checked, not copied).
+fn shared_value(text: &Bytes) -> HeaderValue {
+    HeaderValue::from_maybe_shared(text.clone()).expect("ETags and HTTP dates are visible ASCII")
 }
 
 /// If-None-Match wins when present (weak comparison, any encoding's tag); otherwise
