@@ -11,6 +11,7 @@ use herald::feed::{FeedCache, Format, Site};
 use herald::ingest::Ingest;
 use herald::scope::Scope;
 use herald::store::Store;
+use herald::zerocopy::Spool;
 
 /// The server's allocator, so the figures are the server's.
 #[global_allocator]
@@ -57,6 +58,8 @@ fn main() {
     // as on a live site: the feed changes by one item and the other 49 are as
     // they were.
     let mut written = 0;
+    // As the server keeps them: unnamed files beside the store.
+    let spool = Spool::in_dir(dir.path());
     let mut write = || {
         written += 1;
         let mut a = spare[written % spare.len()].clone();
@@ -85,7 +88,7 @@ fn main() {
                 .expect("render")
                 .expect("page");
             servable.push(t.elapsed());
-            r.compress();
+            r.compress(&spool);
             compressed.push(t.elapsed());
             std::hint::black_box(r);
             let fresh = new_cache();
@@ -97,7 +100,7 @@ fn main() {
             v.sort();
         }
         let r = cache.render(&scope, format, 1, (0, 0)).unwrap().unwrap();
-        r.compress();
+        r.compress(&spool);
         println!(
             "  {:<9} servable p50 {:>7.3} ms p99 {:>7.3} ms; with gzip and br p50 {:>7.3} ms p99 {:>7.3} ms  ({} items, {} bytes, gzip {}, br {})",
             format.file(),

@@ -16,6 +16,7 @@ use crate::http::{AppState, Shared, router};
 use crate::ingest::Ingest;
 use crate::related::{self, RelatedIndex};
 use crate::store::{Store, StoreError};
+use crate::zerocopy::Spool;
 
 /// Why Herald could not start.
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +125,8 @@ impl Application {
             ingest.catalog.clone(),
             settings.feeds.items,
             settings.feeds.max_bytes,
-        );
+        )
+        .with_spool(Spool::in_dir(&settings.store.data_dir));
         let cache_control = format!(
             "public, max-age={}, stale-while-revalidate={}",
             settings.feeds.max_age_secs, settings.feeds.stale_while_revalidate_secs

@@ -15,7 +15,7 @@
 //! - [`auth`]: write tokens.
 //! - [`par`]: parallel map for CPU-bound batch work.
 //! - [`http`]: the only code that knows axum.
-//! - [`zerocopy`]: long-lived bodies in memory files, sent with sendfile(2).
+//! - [`zerocopy`]: long-lived bodies backed by files, sent with sendfile(2).
 //! - [`app`]: wiring and the server lifecycle.
 //! - [`commands`]: the CLI subcommands other than `serve`.
 

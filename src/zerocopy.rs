@@ -1,17 +1,27 @@
-//! Bytes kept in sealed memory files, which a socket sends with sendfile(2) instead
-//! of copying them in: what nginx does with a static file.
+//! Bodies backed by files, which a socket sends with sendfile(2) instead of copying
+//! them in: what nginx does with a static file.
 //!
 //! Why: serving a cached 50 KB gzip feed, a fifth of Herald's CPU time went on
 //! copying the body into the kernel (`_copy_from_iter`), and that copy was what kept
-//! it below nginx. `file_backed` puts a long-lived body in a memory file, maps it,
-//! and remembers the mapping's address; `Zerocopy`, around each connection, spots a
-//! write that points into such a mapping and sends those bytes from the file.
-//! Anything else, or any failure to make a file, takes the ordinary path.
+//! it below nginx. [`Spool::keep`] writes a long-lived body to a file and remembers
+//! where its bytes live in memory; `Zerocopy`, around each connection, spots a write
+//! of those bytes and sends them from the file. Anything else, or any failure to
+//! make a file, takes the ordinary path.
+//!
+//! The file is an unnamed one (`O_TMPFILE`) in the store's directory, or else a
+//! sealed memory file. The first is faster: its page cache takes large folios on
+//! filesystems that have them (ext4, xfs), while memory files get 4 KiB pages unless
+//! the host enables shmem huge pages, and splicing a 42 KB body page by page cost
+//! 1.5 us more per request (10.7-11.7 against 9.2-9.5 us; nginx's file 9.4-9.7 us).
+//! The body stays in ordinary memory as well: only this process can change either
+//! copy, and nothing here maps a file, so no read can fault on one.
 //!
 //! Linux only; elsewhere bodies are ordinary bytes and writes ordinary writes.
 
 use std::io::{self, IoSlice};
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
@@ -21,12 +31,12 @@ use tokio::net::TcpStream;
 
 static SENT: AtomicU64 = AtomicU64::new(0);
 
-/// Bytes sent from memory files since the process started.
+/// Bytes sent from files since the process started.
 pub fn sent_bytes() -> u64 {
     SENT.load(Ordering::Relaxed)
 }
 
-/// Whether `bytes` lie in a memory file.
+/// Whether `bytes` are backed by a file.
 pub fn is_file_backed(bytes: &[u8]) -> bool {
     #[cfg(target_os = "linux")]
     return linux::region_at(bytes.as_ptr() as usize, bytes.len()).is_some();
@@ -34,7 +44,7 @@ pub fn is_file_backed(bytes: &[u8]) -> bool {
     false
 }
 
-/// Memory files alive now.
+/// Files backing bodies now.
 pub fn files() -> u64 {
     #[cfg(target_os = "linux")]
     return linux::files() as u64;
@@ -42,20 +52,35 @@ pub fn files() -> u64 {
     0
 }
 
-/// `bytes`, in a memory file when one can be made (below the descriptor budget).
-/// Meant for bodies sent many times: making the file costs tens of microseconds.
-pub fn file_backed(bytes: Vec<u8>) -> Bytes {
-    #[cfg(target_os = "linux")]
-    if let Some(mapped) = linux::map(&bytes) {
-        return mapped;
+/// Where file-backed bodies get their files: unnamed files in a directory, or
+/// memory files (the default, and the fallback).
+#[derive(Debug, Clone, Default)]
+pub struct Spool {
+    dir: Option<Arc<Path>>,
+}
+
+impl Spool {
+    /// Unnamed files in `dir`, which never appear in it and go with the process.
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Spool {
+        Spool {
+            dir: Some(Arc::from(dir.into())),
+        }
     }
-    Bytes::from(bytes)
+
+    /// `bytes`, backed by a file when one can be made (below the descriptor budget).
+    /// Meant for bodies sent many times: making the file costs tens of microseconds.
+    pub fn keep(&self, bytes: Vec<u8>) -> Bytes {
+        #[cfg(target_os = "linux")]
+        return linux::keep(bytes, self.dir.as_deref());
+        #[cfg(not(target_os = "linux"))]
+        Bytes::from(bytes)
+    }
 }
 
 /// A TCP stream that sends file-backed bytes with sendfile(2).
 pub struct Zerocopy {
     stream: TcpStream,
-    /// Bytes this stream sent from memory files.
+    /// Bytes this stream sent from files.
     pub sent_from_files: u64,
 }
 
@@ -151,7 +176,7 @@ impl AsyncWrite for Zerocopy {
     }
 
     /// Vectored, so that hyper queues bodies instead of copying them into its
-    /// own buffer, where they would no longer point into a memory file.
+    /// own buffer, where they would no longer be found as a kept body.
     fn is_write_vectored(&self) -> bool {
         true
     }
@@ -167,23 +192,24 @@ impl AsyncWrite for Zerocopy {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    //! Memory files, the registry of their mappings, and the two system calls.
+    //! The files, the registry of the bytes they back, and the two system calls.
 
     use std::collections::BTreeMap;
     use std::fs::File;
     use std::io::{self, IoSlice, Write};
+    use std::path::Path;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, LazyLock, RwLock};
     use std::task::{Context, Poll};
 
     use bytes::Bytes;
-    use rustix::fs::{MemfdFlags, SealFlags};
+    use rustix::fs::{MemfdFlags, Mode, OFlags, SealFlags};
     use rustix::net::SendFlags;
     use tokio::io::Interest;
     use tokio::net::TcpStream;
 
-    /// Memory files alive at once, at most: each holds a descriptor, and clients
-    /// need descriptors too. Past it, bodies are ordinary bytes.
+    /// Files alive at once, at most: each holds a descriptor, and clients need
+    /// descriptors too. Past it, bodies are ordinary bytes.
     static BUDGET: LazyLock<usize> = LazyLock::new(|| {
         let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
         let quarter = limit.map_or(usize::MAX, |l| usize::try_from(l / 4).unwrap_or(usize::MAX));
@@ -195,31 +221,30 @@ mod linux {
     /// what the extra system call for the head does.
     const MIN_LEN: usize = 16 * 1024;
 
-    /// Live mappings by start address. A write whose bytes lie in one is sending
-    /// that mapping's bytes: the mapping cannot go away while they are borrowed.
-    static MAPPINGS: RwLock<BTreeMap<usize, Region>> = RwLock::new(BTreeMap::new());
+    /// Kept bodies by the address of their bytes. A write whose bytes lie in one is
+    /// sending that body: it cannot be freed while they are borrowed.
+    static BODIES: RwLock<BTreeMap<usize, Region>> = RwLock::new(BTreeMap::new());
 
     struct Region {
         len: usize,
         file: Arc<File>,
     }
 
-    /// Owns one mapping; unregisters it before it is unmapped. (The mapping keeps
-    /// the file's pages; the registry keeps its descriptor.)
-    struct Mapped {
-        map: memmap2::Mmap,
+    /// Owns a kept body's bytes; unregisters them before they are freed.
+    struct Kept {
+        bytes: Vec<u8>,
     }
 
-    impl AsRef<[u8]> for Mapped {
+    impl AsRef<[u8]> for Kept {
         fn as_ref(&self) -> &[u8] {
-            &self.map
+            &self.bytes
         }
     }
 
-    impl Drop for Mapped {
+    impl Drop for Kept {
         fn drop(&mut self) {
-            let mut mappings = MAPPINGS.write().unwrap_or_else(|e| e.into_inner());
-            mappings.remove(&(self.map.as_ptr() as usize));
+            let mut bodies = BODIES.write().unwrap_or_else(|e| e.into_inner());
+            bodies.remove(&(self.bytes.as_ptr() as usize));
             FILES.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -242,24 +267,48 @@ mod linux {
         refused
     }
 
-    /// `bytes` in a new sealed memory file, mapped; `None` when short, over budget,
-    /// or when any step fails.
-    pub fn map(bytes: &[u8]) -> Option<Bytes> {
+    /// `bytes`, registered with a file holding a copy: an unnamed one in `dir` if
+    /// it can be made there, else a memory file. Ordinary bytes when short, over
+    /// budget, or when neither file can be made.
+    pub fn keep(bytes: Vec<u8>, dir: Option<&Path>) -> Bytes {
         if bytes.len() < MIN_LEN {
-            return None;
+            return Bytes::from(bytes);
         }
         if FILES.fetch_add(1, Ordering::Relaxed) >= *BUDGET {
             FILES.fetch_sub(1, Ordering::Relaxed);
-            return None;
+            return Bytes::from(bytes);
         }
-        let made = make(bytes);
-        if made.is_none() {
+        let Some(file) = dir
+            .and_then(|dir| unnamed_file(dir, &bytes))
+            .or_else(|| memory_file(&bytes))
+        else {
             FILES.fetch_sub(1, Ordering::Relaxed);
-        }
-        made
+            return Bytes::from(bytes);
+        };
+        let region = Region {
+            len: bytes.len(),
+            file: Arc::new(file),
+        };
+        BODIES
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(bytes.as_ptr() as usize, region);
+        Bytes::from_owner(Kept { bytes })
     }
 
-    fn make(bytes: &[u8]) -> Option<Bytes> {
+    /// A file in `dir` that has no name (`O_TMPFILE | O_EXCL`: nothing can link it
+    /// into the directory), holding `bytes`. Its pages are the page cache's, and are
+    /// never written to disk if it is closed first.
+    fn unnamed_file(dir: &Path, bytes: &[u8]) -> Option<File> {
+        let flags = OFlags::TMPFILE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(dir, flags, Mode::RUSR | Mode::WUSR).ok()?;
+        let mut file = File::from(fd);
+        file.write_all(bytes).ok()?;
+        Some(file)
+    }
+
+    /// A memory file holding `bytes`, sealed against any change.
+    fn memory_file(bytes: &[u8]) -> Option<File> {
         // Not executable, which kernels since 6.3 may insist on (vm.memfd_noexec=2)
         // and older ones do not know of.
         let flags = MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING;
@@ -270,27 +319,15 @@ mod linux {
         file.write_all(bytes).ok()?;
         let seals = SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL;
         rustix::fs::fcntl_add_seals(&file, seals).ok()?;
-        // SAFETY: the file is sealed against writes, shrinking and growing, so its
-        // contents cannot change under the mapping for as long as it exists.
-        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-        let start = map.as_ptr() as usize;
-        let region = Region {
-            len: map.len(),
-            file: Arc::new(file),
-        };
-        MAPPINGS
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(start, region);
-        Some(Bytes::from_owner(Mapped { map }))
+        Some(file)
     }
 
     pub fn files() -> usize {
         FILES.load(Ordering::Relaxed)
     }
 
-    /// The memory file `buf` lies in, and its offset there. Short writes (response
-    /// heads, 304s) are not worth a lookup, nor a system call of their own.
+    /// The file backing `buf`, and the offset there. Short writes (response heads,
+    /// 304s) are not worth a lookup, nor a system call of their own.
     pub fn find(buf: &[u8]) -> Option<(Arc<File>, u64)> {
         if buf.len() < MIN_LEN
             || FILES.load(Ordering::Relaxed) == 0
@@ -301,10 +338,10 @@ mod linux {
         region_at(buf.as_ptr() as usize, buf.len())
     }
 
-    /// The memory file whose mapping holds `len` bytes from address `at`.
+    /// The file backing `len` bytes from address `at`.
     pub(super) fn region_at(at: usize, len: usize) -> Option<(Arc<File>, u64)> {
-        let mappings = MAPPINGS.read().unwrap_or_else(|e| e.into_inner());
-        let (start, region) = mappings.range(..=at).next_back()?;
+        let bodies = BODIES.read().unwrap_or_else(|e| e.into_inner());
+        let (start, region) = bodies.range(..=at).next_back()?;
         let offset = at - start;
         (offset + len <= region.len).then(|| (Arc::clone(&region.file), offset as u64))
     }

@@ -192,11 +192,12 @@ async fn head_works_and_bodies_are_compressed_on_request() {
     assert_eq!(header(&refused, "content-encoding"), "");
 }
 
-/// A feed whose compressed form is large goes out with sendfile(2) from a memory
-/// file, byte for byte what was compressed.
+/// A feed whose compressed form is large goes out with sendfile(2) from a file,
+/// byte for byte what was compressed, and the file leaves no name in the store's
+/// directory.
 #[cfg(target_os = "linux")]
 #[tokio::test]
-async fn large_compressed_feeds_are_sent_from_memory_files() {
+async fn large_compressed_feeds_are_sent_from_files() {
     let app = spawn_app().await;
     // Words from a fixed pseudo-random sequence: text that gzip cannot shrink much.
     let syllables = [
@@ -258,6 +259,23 @@ async fn large_compressed_feeds_are_sent_from_memory_files() {
     assert_eq!(unzipped, plain);
     // Other tests' servers share the counter, so it is a lower bound.
     assert!(after - before >= gz.len() as u64, "{before} → {after}");
+    // The server runs in this process: its files are among this process's open ones,
+    // unnamed files of the store's directory, and the directory lists none of them.
+    let data = app.dir.path().join("data").canonicalize().unwrap();
+    let unnamed = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter(|target| target.parent() == Some(data.as_path()))
+        .filter(|target| !target.exists())
+        .count();
+    assert!(unnamed > 0, "no unnamed file open in {}", data.display());
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert!(
+            !name.to_string_lossy().starts_with('#'),
+            "{name:?} left in the store's directory"
+        );
+    }
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ use super::{FeedMeta, Format, ItemView, Site, render_capped};
 use crate::category::{Catalog, Category};
 use crate::scope::Scope;
 use crate::store::{Record, Store, StoreError};
+use crate::zerocopy::Spool;
 
 /// Above this many slots the cache starts over, bounding memory against crawlers
 /// walking every tag and page.
@@ -44,7 +45,7 @@ pub struct Rendered {
     /// `last_modified` as an HTTP date, shared like `etags`.
     pub last_modified_http: Bytes,
     pub items: usize,
-    /// Whether the compressed forms go in memory files for sendfile(2): only for
+    /// Whether the compressed forms go in files for sendfile(2): only for
     /// the first pages of the site and section feeds, the ones readers poll. Their
     /// number is bounded by the catalog, so crawlers walking tags and pages cannot
     /// use up the files and leave the polled feeds without.
@@ -78,6 +79,8 @@ pub struct FeedCache {
     max_bytes: usize,
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
     views: ViewMemo,
+    /// Where polled feeds' compressed forms get their files.
+    spool: Spool,
     pub stats: CacheStats,
 }
 
@@ -98,8 +101,16 @@ impl FeedCache {
             max_bytes,
             slots: Mutex::new(HashMap::new()),
             views: ViewMemo::default(),
+            spool: Spool::default(),
             stats: CacheStats::default(),
         }
+    }
+
+    /// The same cache, keeping polled feeds' compressed forms in files of `spool`
+    /// (by default, memory files).
+    pub fn with_spool(mut self, spool: Spool) -> Self {
+        self.spool = spool;
+        self
     }
 
     /// The site settings feeds are rendered with.
@@ -177,8 +188,8 @@ impl FeedCache {
         match &rendered {
             Some(r) => {
                 *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(r));
-                let r = Arc::clone(r);
-                tokio::task::spawn_blocking(move || r.compress());
+                let (r, spool) = (Arc::clone(r), self.spool.clone());
+                tokio::task::spawn_blocking(move || r.compress(&spool));
             }
             // Nothing to cache; drop the slot so probing for unknown tags or pages
             // leaves no trace in memory.
@@ -288,12 +299,12 @@ impl FeedCache {
 
 impl Rendered {
     /// Makes the gzip form, then the br form (about 2 and 4 ms for 175 KB). Blocking.
-    /// Polled feeds keep them in memory files: nearly every reader asks for one of
-    /// them, and sending them with sendfile(2) spares copying each into the socket.
-    pub fn compress(&self) {
+    /// Polled feeds keep them in files of `spool`: nearly every reader asks for one
+    /// of them, and sending them with sendfile(2) spares copying each into the socket.
+    pub fn compress(&self, spool: &Spool) {
         let keep = |bytes: Vec<u8>| {
             if self.shared {
-                crate::zerocopy::file_backed(bytes)
+                spool.keep(bytes)
             } else {
                 Bytes::from(bytes)
             }
@@ -449,10 +460,10 @@ mod tests {
     }
 
     /// The compressed forms of the polled feeds (site and section, first page) go in
-    /// memory files; those of tags and later pages, which crawlers walk, do not.
+    /// files; those of tags and later pages, which crawlers walk, do not.
     #[cfg(target_os = "linux")]
     #[test]
-    fn only_polled_feeds_keep_compressed_forms_in_memory_files() {
+    fn only_polled_feeds_keep_compressed_forms_in_files() {
         let (_dir, cache, store, catalog) = setup();
         for i in 0..60u64 {
             let mut a = article(&format!("a{i}"), "kinh-te", &catalog);
@@ -473,7 +484,7 @@ mod tests {
                 .render(&scope, Format::Rss, page, (0, 0))
                 .unwrap()
                 .unwrap();
-            r.compress();
+            r.compress(&Spool::default());
             let gzip = r.gzip.get().unwrap();
             assert!(
                 gzip.len() > 16 * 1024,

@@ -118,13 +118,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         (
             "herald_sendfile_bytes_total",
             "counter",
-            "Response bytes sent from memory files with sendfile(2), without copying",
+            "Response bytes sent from files with sendfile(2), without copying",
             crate::zerocopy::sent_bytes(),
         ),
         (
             "herald_sendfile_files",
             "gauge",
-            "Memory files holding compressed feeds for sendfile(2)",
+            "Files holding compressed feeds for sendfile(2)",
             crate::zerocopy::files(),
         ),
         (

@@ -19,11 +19,20 @@ fn pattern(len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Where the file backing `bytes` lives, as the kernel names its descriptor.
+#[cfg(target_os = "linux")]
+fn backing_path(bytes: &[u8]) -> String {
+    use std::os::fd::AsRawFd;
+    let (file, _) = linux::region_at(bytes.as_ptr() as usize, bytes.len()).expect("file-backed");
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).unwrap();
+    link.to_string_lossy().into_owned()
+}
+
 #[cfg(target_os = "linux")]
 #[test]
-fn file_backed_bytes_read_back_and_are_found_until_dropped() {
+fn kept_bytes_read_back_and_are_found_until_dropped() {
     let want = pattern(100_000);
-    let bytes = file_backed(want.clone());
+    let bytes = Spool::default().keep(want.clone());
     assert_eq!(&bytes[..], &want[..]);
     let (_, offset) = linux::find(&bytes[1000..40_000]).expect("found in its file");
     assert_eq!(offset, 1000);
@@ -41,15 +50,48 @@ fn file_backed_bytes_read_back_and_are_found_until_dropped() {
         "a clone keeps it"
     );
     drop(clone);
-    // Another test's file may be mapped there since; this one is not.
+    // Another test's body may live there since; this one is gone.
     let after = linux::region_at(start, 100_000).map(|(f, _)| f);
     assert!(
         !after.is_some_and(|f| Arc::ptr_eq(&f, &file)),
         "unregistered once dropped"
     );
     assert!(
-        !is_file_backed(&file_backed(pattern(1000))),
+        !is_file_backed(&Spool::default().keep(pattern(1000))),
         "short bodies stay ordinary"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_spool_keeps_bodies_in_unnamed_files_of_its_directory_else_in_memory_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = Spool::in_dir(dir.path()).keep(pattern(50_000));
+    let path = backing_path(&bytes);
+    assert!(
+        path.starts_with(&dir.path().to_string_lossy().into_owned()),
+        "{path}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no name in the directory"
+    );
+    let (file, _) = linux::region_at(bytes.as_ptr() as usize, bytes.len()).unwrap();
+    assert_eq!(file.metadata().unwrap().len(), 50_000);
+
+    let memory = Spool::default().keep(pattern(50_000));
+    assert!(
+        backing_path(&memory).starts_with("/memfd:herald-body"),
+        "{}",
+        backing_path(&memory)
+    );
+    let gone = dir.path().join("gone");
+    let fallback = Spool::in_dir(&gone).keep(pattern(50_000));
+    assert!(
+        backing_path(&fallback).starts_with("/memfd:"),
+        "{}",
+        backing_path(&fallback)
     );
 }
 
@@ -96,10 +138,13 @@ async fn round_trip(body: Bytes) -> (Vec<u8>, u64) {
 #[tokio::test]
 async fn file_backed_bodies_are_sent_from_their_file_whole_and_in_order() {
     let want = pattern(4_000_000);
-    let (got, from_files) = round_trip(file_backed(want.clone())).await;
-    assert_eq!(&got[..11], b"HTTP/1.1 ..");
-    assert!(got[11..] == want[..], "body differs");
-    assert_eq!(from_files, want.len() as u64);
+    let dir = tempfile::tempdir().unwrap();
+    for spool in [Spool::in_dir(dir.path()), Spool::default()] {
+        let (got, from_files) = round_trip(spool.keep(want.clone())).await;
+        assert_eq!(&got[..11], b"HTTP/1.1 ..");
+        assert!(got[11..] == want[..], "body differs");
+        assert_eq!(from_files, want.len() as u64);
+    }
 }
 
 #[tokio::test]
