@@ -348,10 +348,16 @@ def related_and_growth(sizes):
             with open(lua, "w") as f:
                 f.write("local i = 0\nrequest = function()\n  i = (i * 7919 + 17) %% %d\n"
                         "  return wrk.format('GET', string.format('/api/articles/syn-%%07d/related', i))\nend\n" % n)
-            rps, p50, p99, errors = wrk(base, conns=1, threads=1, script=lua)
             if n <= 100_000:
-                record("related", f"related at {n:,}: p50, p99 (1 connection)", f"{p50}, {p99}", f"{rps:,.0f} calls/s",
-                       "ok" if ms(p99) <= 2 else "p99 above 2 ms")
+                # Our own target (the issue sets none): p99 at most 2 ms, judged on the
+                # median of three runs, as one run's p99 is mostly this machine's
+                # noise (0.76 to 13.5 ms at 10,000 articles, with p50 near 0.3 ms).
+                runs = [wrk(base, conns=1, threads=1, script=lua, dur=3) for _ in range(3)]
+                rps, p50, p99, p99s = medians(runs)
+                errors = sum(r[3] for r in runs)
+                record("related", f"related at {n:,}: p50, p99 (1 connection; p99 of each run)",
+                       f"{p50}, {p99}{p99s}", f"{rps:,.0f} calls/s",
+                       f"median of 3, errors {errors}: " + ("ok" if ms(p99) <= 2 and errors == 0 else "p99 above 2 ms"))
             frps, f50, f99, ferr = wrk(base + "/feeds/category/kinh-te/rss.xml", script=conditional_lua())
             status = open(f"/proc/{proc.pid}/status").read()
             peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
