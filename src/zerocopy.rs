@@ -219,7 +219,7 @@ mod linux {
 
     /// Bodies shorter than this stay ordinary bytes: copying 16 KiB costs about
     /// what the extra system call for the head does.
-    const MIN_LEN: usize = 16 * 1024;
+    pub(super) const MIN_LEN: usize = 16 * 1024;
 
     /// Kept bodies by the address of their bytes. A write whose bytes lie in one is
     /// sending that body: it cannot be freed while they are borrowed.
