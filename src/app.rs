@@ -11,12 +11,11 @@ use crate::auth::Tokens;
 use crate::category::Catalog;
 use crate::config::Settings;
 use crate::feed::{FeedCache, Site};
-use crate::http::serve::{ConnLimits, serve};
-use crate::http::{AppState, Shared, router};
+use crate::http::{AppState, router};
 use crate::ingest::Ingest;
-use crate::related::{self, RelatedIndex};
+use crate::related::{IndexBuilder, RelatedIndex};
 use crate::store::{Store, StoreError};
-use crate::zerocopy::Spool;
+use crate::transport::{self, ConnLimits};
 
 /// Why Herald could not start.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +31,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens the store in the configured directory and loads the category catalog.
-/// Blocking: sled replays its log on open.
+/// Opens the store in the configured directory and loads the category catalog, for
+/// a command that keeps no related index. Blocking: sled replays its log on open.
 pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
     let started = std::time::Instant::now();
     let store = Store::open(&settings.store.data_dir, settings.store.cache_mb)?;
@@ -43,7 +42,7 @@ pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
         "store open"
     );
     let catalog = Catalog::new(&settings.categories, store.categories()?);
-    Ok(Ingest::new(store, catalog, settings))
+    Ok(Ingest::new(store, catalog, None, settings))
 }
 
 /// Where an index build took its term counts from.
@@ -62,11 +61,11 @@ pub fn build_related(store: &Store) -> Result<(RelatedIndex, TermCounts), StoreE
     let started = std::time::Instant::now();
     let saved = store
         .take_related_counts()
-        .and_then(|bytes| related::Builder::from_saved(&bytes, store.article_count()));
+        .and_then(|bytes| IndexBuilder::from_saved(&bytes, store.article_count()));
     let (builder, counts) = match saved {
         Some(builder) => (builder, TermCounts::Saved),
         None => {
-            let builder = related::Builder::default();
+            let builder = IndexBuilder::default();
             store.scan_parallel(crate::par::workers(), |chunk| builder.count(chunk))?;
             (builder, TermCounts::Counted)
         }
@@ -103,15 +102,23 @@ impl Application {
     pub async fn with_ingest(
         settings: Settings,
         tokens: Tokens,
-        mut ingest: Ingest,
+        ingest: Ingest,
     ) -> Result<Self, StartError> {
-        if ingest.related.is_none() {
-            let store = ingest.store.clone();
-            let (index, _) = tokio::task::spawn_blocking(move || build_related(&store))
-                .await
-                .map_err(std::io::Error::other)??;
-            ingest.related = Some(Arc::new(index));
-        }
+        let ingest = match ingest.related() {
+            Some(_) => ingest,
+            None => {
+                let store = ingest.store().clone();
+                let (index, _) = tokio::task::spawn_blocking(move || build_related(&store))
+                    .await
+                    .map_err(std::io::Error::other)??;
+                Ingest::new(
+                    ingest.store().clone(),
+                    ingest.catalog().clone(),
+                    Some(Arc::new(index)),
+                    &settings,
+                )
+            }
+        };
         let addr = settings.server.listen.clone();
         let listener = TcpListener::bind(&addr)
             .await
@@ -121,25 +128,13 @@ impl Application {
         }
         let feeds = FeedCache::new(
             Site::from_settings(&settings),
-            ingest.store.clone(),
-            ingest.catalog.clone(),
+            ingest.store().clone(),
+            ingest.catalog().clone(),
             settings.feeds.items,
             settings.feeds.max_bytes,
-        )
-        .with_spool(Spool::in_dir(&settings.store.data_dir));
-        let cache_control = format!(
-            "public, max-age={}, stale-while-revalidate={}",
-            settings.feeds.max_age_secs, settings.feeds.stale_while_revalidate_secs
+            transport::spool(settings.server.io, &settings.store.data_dir),
         );
-        let state = AppState::new(Shared {
-            metrics: Default::default(),
-            feeds: Arc::new(feeds),
-            feed_cache_control: axum::http::HeaderValue::from_str(&cache_control)
-                .expect("digits and ASCII make a valid header"),
-            ingest,
-            settings: Arc::new(settings),
-            tokens: Arc::new(tokens),
-        });
+        let state = AppState::new(settings, tokens, ingest, feeds);
         Ok(Application { listener, state })
     }
 
@@ -162,13 +157,21 @@ impl Application {
             header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
             max_connections: server.max_connections,
         };
-        let ingest = self.state.ingest.clone();
-        serve(self.listener, router(self.state), limits, shutdown, grace).await?;
+        let (io, ingest) = (server.io, self.state.ingest.clone());
+        transport::serve(
+            io,
+            self.listener,
+            router(self.state),
+            limits,
+            shutdown,
+            grace,
+        )
+        .await?;
         tokio::task::spawn_blocking(move || {
             if let Err(error) = ingest.save_related_counts() {
                 tracing::warn!(%error, "related term counts not saved; the next start counts them");
             }
-            ingest.store.flush()
+            ingest.store().flush()
         })
         .await
         .map_err(std::io::Error::other)??;

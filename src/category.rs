@@ -6,6 +6,8 @@ use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
+use crate::article::{FieldError, plain_text};
+
 /// One section of the publication, addressed by its slug.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -16,19 +18,46 @@ pub struct Category {
     pub description: String,
 }
 
+/// A section as `PUT /api/categories/{slug}` takes it: the slug comes from the path.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
 impl Category {
-    /// Checks the slug and title; the reason names the bad field.
-    pub fn check(&self) -> Result<(), String> {
+    /// The section `input` describes under `slug`, its text made plain, or every
+    /// problem with it.
+    pub fn from_input(slug: String, input: CategoryInput) -> Result<Category, Vec<FieldError>> {
+        let category = Category {
+            slug,
+            title: plain_text(&input.title.unwrap_or_default()),
+            description: plain_text(&input.description.unwrap_or_default()),
+        };
+        match category.problems() {
+            problems if problems.is_empty() => Ok(category),
+            problems => Err(problems),
+        }
+    }
+
+    /// Every problem with the slug and title, each naming its field: the one rule
+    /// for sections from config and from the API.
+    pub fn problems(&self) -> Vec<FieldError> {
+        let mut problems = Vec::new();
         if !is_slug(&self.slug) {
-            return Err(format!(
-                "slug: must be 1-64 characters of a-z, 0-9 and '-', got {:?}",
-                self.slug
+            problems.push(FieldError::new(
+                "slug",
+                format!(
+                    "must be 1-64 characters of a-z, 0-9 and '-', got {:?}",
+                    self.slug
+                ),
             ));
         }
         if self.title.trim().is_empty() {
-            return Err("title: must not be empty".into());
+            problems.push(FieldError::new("title", "required: must not be empty"));
         }
-        Ok(())
+        problems
     }
 }
 

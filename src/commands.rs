@@ -1,4 +1,5 @@
-//! The `import`, `export` and `healthcheck` subcommands.
+//! The subcommands other than `serve`: import, export, check and reindex, and
+//! healthcheck, with the reports and verdicts they print.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -82,13 +83,18 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-/// Writes every article as stored, one JSON object per line, in id order.
-pub fn export(store: &Store, mut out: impl Write) -> Result<usize, ExportError> {
-    let mut n = 0;
-    for article in store.articles() {
-        serde_json::to_writer(&mut out, &article?).map_err(std::io::Error::from)?;
-        out.write_all(b"\n")?;
-        n += 1;
+/// Writes every article as stored, one JSON object per line, in id order, to `out`.
+pub fn export(ingest: &Ingest, mut out: impl Write) -> Result<usize, ExportError> {
+    let mut failed = None;
+    let n = ingest.export(|line| match out.write_all(&line) {
+        Ok(()) => true,
+        Err(e) => {
+            failed = Some(e);
+            false
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
     }
     out.flush()?;
     Ok(n)
@@ -101,6 +107,103 @@ pub enum ExportError {
     Write(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// `herald check` (or, with `repair`, `herald reindex`): prints each problem to
+/// `err` and the verdict to `out`; true when the store is (now) consistent.
+pub fn check(
+    store: &Store,
+    repair: bool,
+    mut out: impl Write,
+    mut err: impl Write,
+) -> Result<bool, CommandError> {
+    let report = if repair {
+        store.reindex()?
+    } else {
+        store.check()?
+    };
+    for problem in report.problems() {
+        writeln!(err, "{problem}")?;
+    }
+    let verdict = match (report.is_clean(), repair) {
+        (true, _) => "consistent",
+        (false, false) => "INCONSISTENT (run `herald reindex`)",
+        (false, true) => "repaired",
+    };
+    writeln!(
+        out,
+        "{} articles, {} index entries: {verdict}",
+        report.articles, report.index_entries
+    )?;
+    // Reindex cannot mend an article that does not decode; say so with the verdict.
+    Ok(if repair {
+        report.undecodable.is_empty()
+    } else {
+        report.is_clean()
+    })
+}
+
+/// Imports the JSON Lines of `file` (or standard input for `-`), printing each
+/// invalid line and a summary to `err`; true when every line was valid.
+pub fn import_file(
+    ingest: &Ingest,
+    file: &str,
+    strict: bool,
+    mut err: impl Write,
+) -> Result<bool, CommandError> {
+    let report = if file == "-" {
+        import(ingest, std::io::stdin().lock(), strict)?
+    } else {
+        let f = std::fs::File::open(file).map_err(|source| CommandError::Open {
+            path: file.to_string(),
+            source,
+        })?;
+        import(ingest, f, strict)?
+    };
+    for item in &report.failed {
+        let reasons: Vec<String> = item.fields.iter().map(|f| f.to_string()).collect();
+        writeln!(
+            err,
+            "line {}: {}",
+            item.line.unwrap_or(item.index + 1),
+            reasons.join("; ")
+        )?;
+    }
+    let nothing = strict && !report.failed.is_empty();
+    let stored = if nothing {
+        0
+    } else {
+        report.created + report.replaced
+    };
+    writeln!(
+        err,
+        "imported {stored} articles ({} new, {} replaced), {} invalid lines{}",
+        report.created,
+        report.replaced,
+        report.failed.len(),
+        if nothing {
+            "; --strict: nothing stored"
+        } else {
+            ""
+        }
+    )?;
+    Ok(report.failed.is_empty())
+}
+
+/// Why a command could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("import: unable to open {path}: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("unable to write the report: {0}")]
+    Report(#[from] std::io::Error),
 }
 
 /// True when the service at `listen` answers `GET /healthz` with 200 within `timeout`.

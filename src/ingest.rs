@@ -7,18 +7,19 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::article::{self, Article, ArticleInput, FieldError, ParseError, Rules};
-use crate::category::Catalog;
+use crate::category::{Catalog, Category, CategoryInput};
 use crate::config::Settings;
 use crate::related::RelatedIndex;
 use crate::store::{Store, StoreError};
 
-/// Validates and stores articles, and keeps the related-stories index in step.
+/// Validates and stores articles and sections, and keeps the related-stories index
+/// in step.
 #[derive(Clone)]
 pub struct Ingest {
-    pub store: Store,
-    pub catalog: Catalog,
+    store: Store,
+    catalog: Catalog,
     /// Absent for one-shot commands (import) that never answer related queries.
-    pub related: Option<Arc<RelatedIndex>>,
+    related: Option<Arc<RelatedIndex>>,
     /// Makes "store, then index" one step, so the index ends in the store's order.
     order: Arc<Mutex<()>>,
     language: String,
@@ -61,17 +62,53 @@ pub struct RawItem {
 }
 
 impl Ingest {
-    /// An ingest path over `store` using the settings' validation rules.
-    pub fn new(store: Store, catalog: Catalog, settings: &Settings) -> Self {
+    /// An ingest path over `store` using the settings' validation rules, keeping
+    /// `related` (if any) in step with every write.
+    pub fn new(
+        store: Store,
+        catalog: Catalog,
+        related: Option<Arc<RelatedIndex>>,
+        settings: &Settings,
+    ) -> Self {
         Ingest {
             store,
             catalog,
-            related: None,
+            related,
             order: Arc::new(Mutex::new(())),
             language: settings.site.language.clone(),
             max_body_bytes: settings.limits.max_body_bytes,
             html: article::HtmlPolicy::new(&settings.html.iframe_hosts),
         }
+    }
+
+    /// The store written to.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The known sections.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The related-stories index, when this ingest path keeps one.
+    pub fn related(&self) -> Option<&Arc<RelatedIndex>> {
+        self.related.as_ref()
+    }
+
+    /// Validates `input` as section `slug` with the same rules as configured
+    /// sections, then stores it durably and adds it to the catalog. Returns it, and
+    /// whether it was new.
+    pub fn put_category(
+        &self,
+        slug: String,
+        input: CategoryInput,
+    ) -> Result<(Category, bool), PutCategoryError> {
+        let category = Category::from_input(slug, input).map_err(PutCategoryError::Invalid)?;
+        self.store.put_category(&category)?;
+        self.store.flush()?;
+        let created = self.catalog.upsert(category.clone());
+        Ok((category, created))
     }
 
     /// Validates one input.
@@ -194,12 +231,10 @@ impl Ingest {
     }
 
     /// Calls `emit` with every article, one JSON line each, while holding writes back,
-    /// so the lines are one consistent state of the store. Blocking; `emit` returning
-    /// false stops early (the reader went away).
-    pub fn export_consistent(
-        &self,
-        mut emit: impl FnMut(Vec<u8>) -> bool,
-    ) -> Result<usize, StoreError> {
+    /// so the lines are one consistent state of the store: the one exporter, for
+    /// `herald export` and `GET /api/export`. Blocking; `emit` returning false stops
+    /// early (the reader went away). Returns how many lines were emitted.
+    pub fn export(&self, mut emit: impl FnMut(Vec<u8>) -> bool) -> Result<usize, StoreError> {
         let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
         let mut n = 0;
         for article in self.store.articles() {
@@ -212,6 +247,15 @@ impl Ingest {
         }
         Ok(n)
     }
+}
+
+/// Why a section was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PutCategoryError {
+    #[error("invalid category")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Splits JSON Lines into items, numbering lines from 1 and skipping blank ones.

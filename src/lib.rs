@@ -1,21 +1,26 @@
 //! Herald: a syndication service for news publishers.
 //!
-//! It stores articles in sled, serves them as JSON, and (in later layers) as feeds
-//! and related stories.
+//! It stores articles in sled and serves them as JSON, as RSS, Atom and JSON Feed
+//! feeds of the site, each section and each tag, and as related stories.
 //!
 //! # Layout
 //! - [`config`]: typed settings, layered from `config/default.toml`, a file and env.
 //! - [`article`]: the article model and ingest validation.
 //! - [`category`]: sections, from config and from the API.
 //! - [`scope`]: site / category / tag, the unit of listings and change stamps.
-//! - [`related`]: the related-stories index (tokenizer, BM25 scoring); no I/O.
 //! - [`store`]: the only code that knows sled.
-//! - [`feed`]: RSS, Atom, JSON Feed and OPML rendering, and the feed cache.
 //! - [`ingest`]: the write path shared by the API and `herald import`.
+//! - [`related`]: the related-stories index (tokenizer, BM25 scoring); no I/O.
+//! - [`recommend`]: related-stories answers, assembled as teasers.
+//! - [`feed`]: the only code that knows the feed crates: RSS, Atom, JSON Feed and
+//!   OPML rendering, and the feed cache.
+//! - [`etag`]: the one hash behind every ETag.
 //! - [`auth`]: write tokens.
-//! - [`par`]: parallel map for CPU-bound batch work.
-//! - [`http`]: the only code that knows axum.
-//! - [`zerocopy`]: long-lived bodies backed by files, sent with sendfile(2).
+//! - [`par`]: the core count, and a parallel map for CPU-bound batch work.
+//! - [`http`]: the only code that knows axum: routes, handlers, errors.
+//! - [`transport`]: accept loops and connections (tuned or plain), and bodies sent
+//!   with sendfile(2).
+//! - [`telemetry`]: logging setup.
 //! - [`app`]: wiring and the server lifecycle.
 //! - [`commands`]: the CLI subcommands other than `serve`.
 
@@ -25,12 +30,14 @@ pub mod auth;
 pub mod category;
 pub mod commands;
 pub mod config;
+pub mod etag;
 pub mod feed;
 pub mod http;
 pub mod ingest;
 pub mod par;
+pub mod recommend;
 pub mod related;
 pub mod scope;
 pub mod store;
 pub mod telemetry;
-pub mod zerocopy;
+pub mod transport;

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use herald::app::{self, Application};
 use herald::auth::Tokens;
 use herald::config::{Overrides, Settings};
+use herald::store::Store;
 use herald::{commands, telemetry};
 
 /// Herald: articles in, feeds and related stories out.
@@ -112,46 +112,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Export => {
             let ingest = app::open_ingest(&settings)?;
-            commands::export(&ingest.store, std::io::stdout().lock())?;
+            commands::export(&ingest, std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check | Command::Reindex => {
-            let store =
-                herald::store::Store::open(&settings.store.data_dir, settings.store.cache_mb)?;
+            let store = Store::open(&settings.store.data_dir, settings.store.cache_mb)?;
             let repair = matches!(cli.command, Command::Reindex);
-            let report = if repair {
-                store.reindex()?
-            } else {
-                store.check()?
-            };
-            for problem in report.problems() {
-                eprintln!("{problem}");
-            }
-            let verdict = match (report.is_clean(), repair) {
-                (true, _) => "consistent",
-                (false, false) => "INCONSISTENT (run `herald reindex`)",
-                (false, true) => "repaired",
-            };
-            println!(
-                "{} articles, {} index entries: {verdict}",
-                report.articles, report.index_entries
-            );
-            // Reindex cannot mend an article that does not decode; say so with the code.
-            let ok = if repair {
-                report.undecodable.is_empty()
-            } else {
-                report.is_clean()
-            };
-            Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            let ok = commands::check(&store, repair, std::io::stdout(), std::io::stderr())?;
+            Ok(exit(ok))
         }
         Command::Import { file, strict } => {
             telemetry::init(&settings.log);
             let ingest = app::open_ingest(&settings)?;
-            import_file(&ingest, &file, strict)
+            Ok(exit(commands::import_file(
+                &ingest,
+                &file,
+                strict,
+                std::io::stderr(),
+            )?))
         }
         Command::Serve { import } => {
             telemetry::init(&settings.log);
@@ -161,7 +139,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             let ingest = app::open_ingest(&settings)?;
             if let Some(path) = import
-                && import_file(&ingest, &path.to_string_lossy(), false)? != ExitCode::SUCCESS
+                && !commands::import_file(
+                    &ingest,
+                    &path.to_string_lossy(),
+                    false,
+                    std::io::stderr(),
+                )?
             {
                 anyhow::bail!(
                     "import of {} had invalid lines; not serving",
@@ -179,45 +162,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn import_file(
-    ingest: &herald::ingest::Ingest,
-    file: &str,
-    strict: bool,
-) -> anyhow::Result<ExitCode> {
-    let report = if file == "-" {
-        commands::import(ingest, std::io::stdin().lock(), strict)?
-    } else {
-        let f =
-            std::fs::File::open(file).with_context(|| format!("import: unable to open {file}"))?;
-        commands::import(ingest, f, strict)?
-    };
-    for item in &report.failed {
-        let reasons: Vec<String> = item.fields.iter().map(|f| f.to_string()).collect();
-        eprintln!(
-            "line {}: {}",
-            item.line.unwrap_or(item.index + 1),
-            reasons.join("; ")
-        );
-    }
-    let stored = if strict && !report.failed.is_empty() {
-        0
-    } else {
-        report.created + report.replaced
-    };
-    eprintln!(
-        "imported {stored} articles ({} new, {} replaced), {} invalid lines{}",
-        report.created,
-        report.replaced,
-        report.failed.len(),
-        if strict && !report.failed.is_empty() {
-            "; --strict: nothing stored"
-        } else {
-            ""
-        }
-    );
-    Ok(if report.failed.is_empty() {
+fn exit(ok: bool) -> ExitCode {
+    if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
+    }
 }

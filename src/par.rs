@@ -1,11 +1,15 @@
 //! Order-preserving parallel map over every core, for CPU-bound batch work (parsing,
 //! validation, tokenising) done on blocking threads.
 
-/// Worker threads to use: the machine's cores, at most 8.
+/// The cores this process may run on: what every pool of threads is sized from.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Threads for batch work: one per core, at most 8, since batch work shares one sled
+/// scan or one output and more threads than that only wait on its lock.
 pub fn workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
+    cores().min(8)
 }
 
 /// `items.into_iter().map(f).collect()`, with the work split across cores.

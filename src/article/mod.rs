@@ -152,8 +152,14 @@ pub enum ParseError {
 
 /// Parses one article document, naming the field when its type is wrong.
 pub fn parse_input(bytes: &[u8]) -> Result<ArticleInput, ParseError> {
+    parse_json(bytes)
+}
+
+/// Parses one JSON document as a `T`, naming the field when its type is wrong: the
+/// one mapping of serde's errors, for every JSON body Herald takes.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<ArticleInput, _> = serde_path_to_error::deserialize(de);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
     result.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();

@@ -13,9 +13,11 @@ use super::{FeedMeta, ItemView};
 
 /// Renders an Atom document.
 pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
+    let site = meta.site;
+    let home = site.home_url();
     let mut links = vec![
         link("self", &meta.self_url, "application/atom+xml"),
-        link("alternate", &meta.home_url, "text/html"),
+        link("alternate", &home, "text/html"),
         link("first", &meta.first_url, "application/atom+xml"),
     ];
     if let Some(prev) = &meta.prev_url {
@@ -25,29 +27,29 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
         links.push(link("next", next, "application/atom+xml"));
     }
     let feed = Feed {
-        title: Text::plain(meta.title.clone()),
+        title: Text::plain(meta.title()),
         id: meta.id.clone(),
         updated: fixed(meta.updated),
         authors: vec![Person {
-            name: site_name(meta),
-            uri: Some(meta.home_url.clone()),
+            name: site.title.clone(),
+            uri: Some(home),
             ..Default::default()
         }],
         generator: Some(Generator {
-            value: "Herald".into(),
+            value: super::GENERATOR.into(),
             uri: None,
-            version: Some(env!("CARGO_PKG_VERSION").into()),
+            version: Some(super::VERSION.into()),
         }),
-        icon: meta.icon.clone(),
-        logo: meta.logo.clone(),
+        icon: site.icon.clone(),
+        logo: site.logo.clone(),
         links,
-        subtitle: Some(Text::plain(meta.description.clone())),
+        subtitle: Some(Text::plain(meta.description())),
         entries: entries(items),
         namespaces: BTreeMap::from([(
             "media".to_string(),
             "http://search.yahoo.com/mrss/".to_string(),
         )]),
-        lang: Some(meta.language.clone()),
+        lang: Some(site.language.clone()),
         ..Default::default()
     };
     let mut out = Vec::with_capacity(super::size_hint(items));
@@ -59,15 +61,6 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
     };
     feed.write_with_config(out, config)
         .expect("writing to a Vec cannot fail")
-}
-
-/// The publication's name: the feed title up to the scope suffix.
-fn site_name(meta: &FeedMeta) -> String {
-    meta.title
-        .split(" – ")
-        .next()
-        .unwrap_or(&meta.title)
-        .to_string()
 }
 
 fn fixed(t: DateTime<Utc>) -> FixedDateTime {

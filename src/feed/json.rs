@@ -6,9 +6,6 @@ use serde::Serialize;
 
 use super::{FeedMeta, ItemView};
 
-/// Name and version, as feeds announce their generator.
-pub const GENERATOR: &str = concat!("Herald ", env!("CARGO_PKG_VERSION"));
-
 #[derive(Serialize)]
 struct JsonFeed<'a> {
     version: &'static str,
@@ -52,16 +49,18 @@ struct JsonAuthor<'a> {
 
 /// Renders a JSON Feed 1.1 document.
 pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
+    let (title, description, site) = (meta.title(), meta.description(), meta.site);
+    let home = site.home_url();
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
-        title: &meta.title,
-        home_page_url: &meta.home_url,
+        title: &title,
+        home_page_url: &home,
         feed_url: &meta.self_url,
-        description: &meta.description,
+        description: &description,
         next_url: meta.next_url.as_deref(),
-        icon: meta.logo.as_deref().or(meta.icon.as_deref()),
-        favicon: meta.icon.as_deref(),
-        language: &meta.language,
+        icon: site.logo.as_deref().or(site.icon.as_deref()),
+        favicon: site.icon.as_deref(),
+        language: &site.language,
         items: items.iter().map(|i| item(i)).collect(),
     };
     let mut out = Vec::with_capacity(super::size_hint(items));

@@ -6,7 +6,7 @@
 //! precompressed documents until a write touches their scope.
 
 mod atom;
-pub mod cache;
+mod cache;
 mod json;
 mod media;
 mod memo;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use cache::{FeedCache, Rendered};
+pub use cache::{Encoding, FeedCache, FeedError, Rendered, Representation, Stamp};
 pub use opml::render_opml;
 pub use view::{ItemView, Site};
 
@@ -62,14 +62,20 @@ impl Format {
     }
 }
 
-/// One feed document: what it covers, where it lives, and its neighbours.
+/// The generator every format names.
+pub const GENERATOR: &str = "Herald";
+/// The generator's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One feed document: the site it belongs to, what it covers, where it lives, and
+/// its neighbours.
 #[derive(Debug, Clone)]
-pub struct FeedMeta {
+pub struct FeedMeta<'a> {
+    pub site: &'a Site,
     pub format: Format,
-    pub title: String,
-    pub description: String,
-    /// The page readers open from the feed (the site's home page).
-    pub home_url: String,
+    /// What the feed covers within the site (a section's title, a tag as an editor
+    /// wrote it), or `None` for the whole site.
+    pub label: Option<String>,
     /// This document's own URL, exactly as served.
     pub self_url: String,
     /// RFC 5005 paging links.
@@ -80,19 +86,16 @@ pub struct FeedMeta {
     pub id: String,
     /// The newest `updated` among the items (or a fixed time for an empty feed).
     pub updated: DateTime<Utc>,
-    pub language: String,
-    pub ttl_minutes: u64,
-    pub icon: Option<String>,
-    pub logo: Option<String>,
 }
 
-impl FeedMeta {
-    /// The metadata of page `page` (from 1) of `scope` in `format`.
+impl<'a> FeedMeta<'a> {
+    /// The metadata of page `page` (from 1) of `scope` in `format`; `label` is the
+    /// scope's title (the scope's own name when `None`).
     pub fn new(
-        site: &Site,
+        site: &'a Site,
         format: Format,
         scope: &Scope,
-        scope_title: Option<&str>,
+        label: Option<&str>,
         page: usize,
     ) -> Self {
         let base = site.feed_url(scope, format);
@@ -105,30 +108,18 @@ impl FeedMeta {
         };
         let label = match scope {
             Scope::All => None,
-            Scope::Category(name) | Scope::Tag(name) => Some(scope_title.unwrap_or(name)),
-        };
-        let (title, description) = match label {
-            None => (site.title.clone(), site.description.clone()),
-            Some(label) => (
-                format!("{} – {label}", site.title),
-                format!("{label}: {}", site.description),
-            ),
+            Scope::Category(name) | Scope::Tag(name) => Some(label.unwrap_or(name).to_string()),
         };
         FeedMeta {
+            site,
             format,
-            title,
-            description,
-            home_url: format!("{}/", site.base_url),
+            label,
             self_url: page_url(page),
             first_url: page_url(1),
             prev_url: (page > 1).then(|| page_url(page - 1)),
             next_url: None,
             id: site.feed_id(scope),
             updated: site.started,
-            language: site.language.clone(),
-            ttl_minutes: site.ttl_minutes,
-            icon: site.icon.clone(),
-            logo: site.logo.clone(),
         }
     }
 
@@ -137,6 +128,22 @@ impl FeedMeta {
         let base = &self.first_url;
         self.next_url = Some(format!("{base}?page={}", page + 1));
         self
+    }
+
+    /// The feed's title: the site's, followed by the label.
+    pub fn title(&self) -> String {
+        match &self.label {
+            None => self.site.title.clone(),
+            Some(label) => format!("{} – {label}", self.site.title),
+        }
+    }
+
+    /// The feed's description: the site's, after the label.
+    pub fn description(&self) -> String {
+        match &self.label {
+            None => self.site.description.clone(),
+            Some(label) => format!("{label}: {}", self.site.description),
+        }
     }
 }
 

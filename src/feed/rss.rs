@@ -26,13 +26,13 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
         links.push(atom_link("next", next));
     }
     let channel = Channel {
-        title: meta.title.clone(),
-        link: meta.home_url.clone(),
-        description: meta.description.clone(),
-        language: Some(meta.language.clone()),
+        title: meta.title(),
+        link: meta.site.home_url(),
+        description: meta.description(),
+        language: Some(meta.site.language.clone()),
         last_build_date: Some(meta.updated.to_rfc2822()),
-        ttl: Some(meta.ttl_minutes.to_string()),
-        generator: Some(super::json::GENERATOR.to_string()),
+        ttl: Some(meta.site.ttl_minutes.to_string()),
+        generator: Some(format!("{} {}", super::GENERATOR, super::VERSION)),
         atom_ext: Some(rss::extension::atom::AtomExtension { links }),
         namespaces: NAMESPACES
             .iter()

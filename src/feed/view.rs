@@ -54,6 +54,11 @@ impl Site {
         }
     }
 
+    /// The site's home page, which readers open from a feed.
+    pub fn home_url(&self) -> String {
+        format!("{}/", self.base_url)
+    }
+
     /// The absolute URL of `scope`'s feed in `format`, page 1.
     pub fn feed_url(&self, scope: &Scope, format: super::Format) -> String {
         let file = format.file();

@@ -1,18 +1,16 @@
 //! `/api/articles` and `/api/articles/{id}`: read, list, create or replace, delete.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-
-use super::extract::{Path, Query};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::auth::WriteAccess;
-use super::openapi::ErrorBody;
+use super::body::{self, ArticleBody};
+use super::extract::{Path, Query};
+use super::openapi::{BodyRefusals, ErrorBody, WriteRefusals};
 use super::{ApiError, AppState, blocking};
-use crate::article::{self, Article, ArticleInput, FieldError, ParseError, normalize_tag};
+use crate::article::{Article, ArticleInput, FieldError, normalize_tag};
 use crate::ingest::PutOutcome;
 use crate::scope::Scope;
 use crate::store::Cursor;
@@ -45,7 +43,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Article>, ApiError> {
-    let store = state.ingest.store.clone();
+    let store = state.ingest.store().clone();
     let lookup = id.clone();
     let found = blocking(move || Ok(store.get(&lookup)?)).await?;
     found
@@ -81,7 +79,7 @@ pub async fn list(
             return Err(ApiError::bad_param("tag", "give category or tag, not both"));
         }
         (Some(c), None) => {
-            let catalog = &state.ingest.catalog;
+            let catalog = state.ingest.catalog();
             if !catalog.contains(c) {
                 return Err(ApiError::not_found(
                     format!("unknown category {c:?}"),
@@ -93,7 +91,7 @@ pub async fn list(
         (None, Some(t)) => Scope::Tag(normalize_tag(t)),
         (None, None) => Scope::All,
     };
-    let store = state.ingest.store.clone();
+    let store = state.ingest.store().clone();
     // One extra tells whether another page exists.
     let mut articles =
         blocking(move || Ok(store.list(&scope, limit + 1, before.as_ref())?)).await?;
@@ -113,32 +111,13 @@ pub async fn list(
     responses(
         (status = 200, description = "Replaced; durable", body = Article),
         (status = 201, description = "Created; durable", body = Article),
-        (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 403, description = "Writes are disabled: no token is configured", body = ErrorBody),
-        (status = 413, description = "Body over the configured limit", body = ErrorBody),
-        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
-        (status = 503, description = "The disk refuses writes; retry after fixing it", body = ErrorBody)))]
+        BodyRefusals, WriteRefusals))]
 pub async fn put_one(
     State(state): State<AppState>,
     _: WriteAccess,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    body::Json(mut input, _): body::Json<ArticleInput, ArticleBody>,
 ) -> Result<(StatusCode, Json<Article>), ApiError> {
-    let limit = state.settings.limits.max_article_request_bytes;
-    let body = super::body_within(body, limit, "limits.max_article_request_bytes")?;
-    let mut input = article::parse_input(&body).map_err(|e| match e {
-        ParseError::Syntax {
-            line,
-            column,
-            message,
-        } => ApiError::MalformedJson {
-            line,
-            column,
-            message,
-        },
-        ParseError::Field(f) => ApiError::InvalidArticle(vec![f]),
-    })?;
     let mismatch = input.id.as_ref().is_some_and(|body_id| *body_id != id);
     input.id = Some(id.clone());
     let mut article = state.ingest.validate(input);
@@ -151,7 +130,10 @@ pub async fn put_one(
             .chain([err])
             .collect());
     }
-    let article = article.map_err(ApiError::InvalidArticle)?;
+    let article = article.map_err(|fields| ApiError::Invalid {
+        what: "article",
+        fields,
+    })?;
     let ingest = state.ingest.clone();
     let stored = article.clone();
     let outcome = blocking(move || Ok(ingest.put_durable(&stored)?)).await?;
@@ -169,12 +151,7 @@ pub async fn put_one(
     responses(
         (status = 204, description = "Deleted; durable"),
         (status = 404, description = "No such article", body = ErrorBody),
-        (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 403, description = "Writes are disabled: no token is configured", body = ErrorBody),
-        (status = 413, description = "Body over the configured limit", body = ErrorBody),
-        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
-        (status = 503, description = "The disk refuses writes; retry after fixing it", body = ErrorBody)))]
+        WriteRefusals))]
 pub async fn delete_one(
     State(state): State<AppState>,
     _: WriteAccess,

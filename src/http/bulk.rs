@@ -1,13 +1,12 @@
 //! `POST /api/articles`: many articles at once, as a JSON array or JSON Lines.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 
 use super::auth::WriteAccess;
-use super::openapi::ErrorBody;
+use super::body::{self, BulkBody, Limited};
+use super::openapi::{ErrorBody, WriteRefusals};
 use super::{ApiError, AppState, blocking};
 use crate::article::{ArticleInput, input_from_value};
 use crate::ingest::{BatchReport, RawItem, parse_lines};
@@ -22,22 +21,15 @@ use crate::ingest::{BatchReport, RawItem, parse_lines};
     responses(
         (status = 200, description = "Valid items stored (durable); invalid ones reported", body = BatchReport),
         (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 403, description = "Writes are disabled: no token is configured", body = ErrorBody),
         (status = 413, description = "Body over the configured limit", body = ErrorBody),
         (status = 422, description = "Every item was invalid", body = BatchReport),
-        (status = 503, description = "The disk refuses writes; retry after fixing it", body = ErrorBody)))]
+        WriteRefusals))]
 pub async fn post(
     State(state): State<AppState>,
     _: WriteAccess,
-    body: Result<Bytes, BytesRejection>,
+    Limited(body, _): Limited<BulkBody>,
 ) -> Result<(StatusCode, Json<BatchReport>), ApiError> {
     let limits = &state.settings.limits;
-    let body = super::body_within(
-        body,
-        limits.max_bulk_request_bytes,
-        "limits.max_bulk_request_bytes",
-    )?;
     if body.iter().all(u8::is_ascii_whitespace) {
         // Almost always a script that lost its input; `[]` is the explicit empty batch.
         return Err(ApiError::bad_param(
@@ -48,12 +40,7 @@ pub async fn post(
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::bad_param("body", format!("not UTF-8: {e}")))?;
     let items = if text.trim_start().starts_with('[') {
-        let values: Vec<serde_json::Value> =
-            serde_json::from_str(text).map_err(|e| ApiError::MalformedJson {
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
+        let values: Vec<serde_json::Value> = body::parse(text.as_bytes(), "batch")?;
         values
             .into_iter()
             .map(|v| RawItem {

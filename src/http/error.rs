@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::article::FieldError;
+use crate::feed::FeedError;
 use crate::store::StoreError;
 
 /// A failed request. Each variant documents its status.
@@ -21,10 +22,8 @@ pub enum ApiError {
     /// 400: a path or query parameter is wrong.
     #[error("{field}: {reason}")]
     BadParam { field: String, reason: String },
-    /// 422: the article fails validation; every problem is listed.
-    #[error("invalid article")]
-    InvalidArticle(Vec<FieldError>),
-    /// 422: another kind of document fails validation.
+    /// 422: a document (an article, a section) fails validation; every problem is
+    /// listed, each naming its field.
     #[error("invalid {what}")]
     Invalid {
         what: &'static str,
@@ -50,6 +49,9 @@ pub enum ApiError {
     /// 503 for storage failures (disk full, read-only), 500 for corruption.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// 500: rendering a feed failed (its task panicked or was cancelled).
+    #[error("{0}")]
+    RenderFailed(String),
     /// 500: a bug; details are logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -85,10 +87,6 @@ impl ApiError {
                 json!({"error": "invalid_parameter", "message": msg,
                        "fields": [{"field": field, "reason": reason}]}),
             ),
-            InvalidArticle(fields) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"error": "invalid_article", "fields": fields}),
-            ),
             Invalid { what, fields } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({"error": format!("invalid_{what}"), "fields": fields}),
@@ -112,7 +110,12 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"error": "payload_too_large", "message": msg}),
             ),
-            Store(StoreError::Corrupt { .. }) | Internal(_) => (
+            RenderFailed(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "render_failed",
+                       "message": "rendering this feed failed; see the server log"}),
+            ),
+            Store(StoreError::Corrupt { .. } | StoreError::Backend { .. }) | Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "internal", "message": "internal error; see the server log"}),
             ),
@@ -160,6 +163,15 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+impl From<FeedError> for ApiError {
+    fn from(e: FeedError) -> Self {
+        match e {
+            FeedError::Store(e) => ApiError::Store(e),
+            failed @ FeedError::RenderFailed { .. } => ApiError::RenderFailed(failed.to_string()),
+        }
     }
 }
 

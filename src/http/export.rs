@@ -22,7 +22,7 @@ pub async fn export(State(state): State<AppState>, _: WriteAccess) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(64);
     let ingest = state.ingest.clone();
     tokio::task::spawn_blocking(move || {
-        let sent = ingest.export_consistent(|line| tx.blocking_send(Ok(line)).is_ok());
+        let sent = ingest.export(|line| tx.blocking_send(Ok(line)).is_ok());
         match sent {
             Ok(n) => tracing::info!(articles = n, "export finished"),
             Err(e) => {

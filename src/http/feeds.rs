@@ -9,13 +9,12 @@ use bytes::Bytes;
 use super::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::openapi::ErrorBody;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, conditional};
 use crate::article::normalize_tag;
-use crate::feed::{Format, Rendered, render_opml};
+use crate::feed::{Encoding, Format, Rendered, render_opml};
 use crate::scope::Scope;
 
 /// Deepest page served; far beyond any real backfill, it bounds the index walk.
@@ -40,7 +39,7 @@ pub async fn site(
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve(&state, Scope::All, &file, q, &headers).await
+    answer(&state, Scope::All, &file, q, &headers).await
 }
 
 /// `GET /feeds/category/{slug}/{file}`.
@@ -57,14 +56,14 @@ pub async fn category(
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let catalog = &state.ingest.catalog;
+    let catalog = state.ingest.catalog();
     if !catalog.contains(&slug) {
         return Err(ApiError::not_found(
             format!("unknown category {slug:?}"),
             Some(catalog.slugs()),
         ));
     }
-    serve(&state, Scope::Category(slug), &file, q, &headers).await
+    answer(&state, Scope::Category(slug), &file, q, &headers).await
 }
 
 /// `GET /feeds/tag/{tag}/{file}`: the tag is matched after NFC and lowercasing.
@@ -102,18 +101,19 @@ pub async fn tag(
         )
             .into_response());
     }
-    serve(&state, Scope::Tag(key), &file, q, &headers).await
+    answer(&state, Scope::Tag(key), &file, q, &headers).await
 }
 
 /// `GET /feeds.opml`: every category feed.
 #[utoipa::path(get, path = "/feeds.opml", tag = "feeds",
     responses((status = 200, description = "Every section feed, for import into a reader", body = String, content_type = "text/x-opml")))]
 pub async fn opml(State(state): State<AppState>) -> Response {
-    let body = render_opml(state.feeds.site(), &state.ingest.catalog.all());
+    let body = render_opml(state.feeds.site(), &state.ingest.catalog().all());
     ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
 }
 
-async fn serve(
+/// The feed of `scope` named `file`, at the requested page.
+async fn answer(
     state: &AppState,
     scope: Scope,
     file: &str,
@@ -140,34 +140,39 @@ async fn serve(
     }
 }
 
+/// The answer to `req` for `rendered`: the best encoding the client takes and the
+/// cache already has (the compressed forms follow a render by a few milliseconds),
+/// or a 304 when the client's validators match.
 pub fn respond(
     state: &AppState,
     format: Format,
     rendered: &Arc<Rendered>,
     req: &HeaderMap,
 ) -> Response {
-    // The best encoding the client takes and the cache already has (the compressed
-    // forms follow a render by a few milliseconds).
     let accepts = Accepts::from(req);
-    let (body, encoding, etag) = match (rendered.br.get(), rendered.gzip.get()) {
-        (Some(br), _) if accepts.br => (br, Some("br"), &rendered.etags[2]),
-        (_, Some(gz)) if accepts.gzip => (gz, Some("gzip"), &rendered.etags[1]),
-        _ => (&rendered.identity, None, &rendered.etags[0]),
-    };
+    let (encoding, representation) = [
+        (accepts.br, Encoding::Br),
+        (accepts.gzip, Encoding::Gzip),
+        (true, Encoding::Identity),
+    ]
+    .into_iter()
+    .filter(|(accepted, _)| *accepted)
+    .find_map(|(_, e)| rendered.get(e).map(|r| (e, r)))
+    .expect("the identity form always exists");
     // Built in place, not through `Response::builder`: the header texts are shared
     // bytes, so a hit allocates only the header table (sized for the two headers the
     // outer layers add).
-    let not_modified = not_modified(req, &rendered.etag, rendered.last_modified);
+    let not_modified = conditional::not_modified(req, rendered.tag(), Some(rendered.last_modified));
     let mut response = if not_modified {
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         response
     } else {
-        Response::new(Body::from(body.clone()))
+        Response::new(Body::from(representation.bytes.clone()))
     };
     let headers = response.headers_mut();
     headers.reserve(9);
-    headers.insert(header::ETAG, shared_value(etag));
+    headers.insert(header::ETAG, shared_value(&representation.etag));
     headers.insert(header::CACHE_CONTROL, state.feed_cache_control.clone());
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     headers.insert(
@@ -181,8 +186,8 @@ pub fn respond(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
     );
-    if let Some(enc) = encoding {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+    if let Some(coding) = encoding.content_coding() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
     response
 }
@@ -190,24 +195,6 @@ pub fn respond(
 /// A header value that shares `text`'s bytes (checked, not copied).
 fn shared_value(text: &Bytes) -> HeaderValue {
     HeaderValue::from_maybe_shared(text.clone()).expect("ETags and HTTP dates are visible ASCII")
-}
-
-/// If-None-Match wins when present (weak comparison, any encoding's tag); otherwise
-/// If-Modified-Since, compared as a time, never as a string.
-fn not_modified(req: &HeaderMap, etag: &str, last_modified: DateTime<Utc>) -> bool {
-    if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        return inm.split(',').map(str::trim).any(|tag| {
-            let tag = tag.trim_start_matches("W/").trim_matches('"');
-            tag == "*" || tag.split('-').next() == Some(etag)
-        });
-    }
-    req.get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| httpdate::parse_http_date(s.trim()).ok())
-        .is_some_and(|since| {
-            let since: DateTime<Utc> = since.into();
-            last_modified.timestamp() <= since.timestamp()
-        })
 }
 
 /// The compressed encodings a request accepts, honouring q=0 refusals.

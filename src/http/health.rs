@@ -23,11 +23,12 @@ pub async fn healthz() -> Json<Value> {
         (status = 200, description = "Ready; `writable` says whether the disk takes writes", body = Object),
         (status = 503, description = "Still starting", body = Object)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let articles = state.ingest.store.article_count();
-    match &state.ingest.related {
+    let store = state.ingest.store();
+    let articles = store.article_count();
+    match state.ingest.related() {
         Some(index) => {
             let indexed = index.len();
-            let failure = state.ingest.store.write_failure();
+            let failure = store.write_failure();
             let mut body = json!({"status": "ready", "articles": articles, "indexed": indexed,
                                   "writable": failure.is_none()});
             if let Some(reason) = failure {

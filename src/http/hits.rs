@@ -27,7 +27,9 @@ use crate::scope::Scope;
 /// Answers fresh cached feeds; passes every other request to `inner`.
 #[derive(Clone)]
 pub struct FeedHits<S> {
+    /// The state the feed cache and metrics are reached through.
     pub state: AppState,
+    /// The router, for everything that is not a fresh hit.
     pub inner: S,
 }
 

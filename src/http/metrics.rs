@@ -92,7 +92,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .expect("encoding to a Vec cannot fail");
     let stats = &state.feeds.stats;
     let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
-    let store = state.ingest.store.clone();
+    let store = state.ingest.store().clone();
     let disk = tokio::task::spawn_blocking(move || store.size_on_disk())
         .await
         .unwrap_or(0);
@@ -119,25 +119,25 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             "herald_sendfile_bytes_total",
             "counter",
             "Response bytes sent from files with sendfile(2), without copying",
-            crate::zerocopy::sent_bytes(),
+            crate::transport::zerocopy::sent_bytes(),
         ),
         (
             "herald_sendfile_files",
             "gauge",
             "Files holding compressed feeds for sendfile(2)",
-            crate::zerocopy::files(),
+            crate::transport::zerocopy::files(),
         ),
         (
             "herald_articles",
             "gauge",
             "Articles in the store",
-            state.ingest.store.article_count(),
+            state.ingest.store().article_count(),
         ),
         (
             "herald_store_writable",
             "gauge",
             "1 while the disk accepts writes, 0 once it has refused one (restart after fixing it)",
-            u64::from(state.ingest.store.write_failure().is_none()),
+            u64::from(state.ingest.store().write_failure().is_none()),
         ),
         (
             "herald_store_bytes",

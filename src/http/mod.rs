@@ -2,8 +2,10 @@
 
 mod articles;
 mod auth;
+mod body;
 mod bulk;
 mod categories;
+mod conditional;
 mod error;
 mod export;
 mod extract;
@@ -13,13 +15,10 @@ mod hits;
 mod metrics;
 mod openapi;
 mod related;
-pub mod serve;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, Response, header};
 use axum::routing::get;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -27,7 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
@@ -44,8 +43,22 @@ use crate::ingest::Ingest;
 pub struct AppState(Arc<Shared>);
 
 impl AppState {
-    pub fn new(shared: Shared) -> Self {
-        AppState(Arc::new(shared))
+    /// The state of a server with `settings`, accepting `tokens` for writes, writing
+    /// through `ingest` and serving feeds from `feeds`.
+    pub fn new(settings: Settings, tokens: Tokens, ingest: Ingest, feeds: FeedCache) -> Self {
+        let cache_control = format!(
+            "public, max-age={}, stale-while-revalidate={}",
+            settings.feeds.max_age_secs, settings.feeds.stale_while_revalidate_secs
+        );
+        AppState(Arc::new(Shared {
+            metrics: Default::default(),
+            feeds: Arc::new(feeds),
+            feed_cache_control: HeaderValue::from_str(&cache_control)
+                .expect("digits and ASCII make a valid header"),
+            ingest,
+            settings: Arc::new(settings),
+            tokens: Arc::new(tokens),
+        }))
     }
 }
 
@@ -58,13 +71,17 @@ impl std::ops::Deref for AppState {
 
 /// The members of [`AppState`].
 pub struct Shared {
+    /// The write path, and through it the store, the catalog and the related index.
     pub ingest: Ingest,
+    /// Rendered feeds.
     pub feeds: Arc<FeedCache>,
     /// Request counters and latency histograms.
     pub metrics: Arc<metrics::Metrics>,
     /// The feeds' Cache-Control value, formatted once from the settings.
-    pub feed_cache_control: axum::http::HeaderValue,
+    pub feed_cache_control: HeaderValue,
+    /// The settings the server started with.
     pub settings: Arc<Settings>,
+    /// The accepted write tokens.
     pub tokens: Arc<Tokens>,
 }
 
@@ -79,7 +96,7 @@ pub fn router(
 > + Clone
 + Send
 + 'static {
-    let (routes, spec) = api_routes(&state.settings.limits).split_for_parts();
+    let (routes, spec) = api_routes().split_for_parts();
     let spec = Bytes::from(spec.to_json().expect("the OpenAPI document serialises"));
     let router = routes
         .route(
@@ -138,44 +155,26 @@ pub fn router(
 }
 
 /// Every documented route, each registered from its handler's OpenAPI annotation.
-fn api_routes(limits: &crate::config::LimitSettings) -> OpenApiRouter<AppState> {
-    let article_limit = DefaultBodyLimit::max(limits.max_article_request_bytes);
-    let bulk_limit = DefaultBodyLimit::max(limits.max_bulk_request_bytes);
+/// Request bodies are bounded by the extractors in [`body`], each by its own setting.
+fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(metrics::metrics))
-        .routes(routes!(articles::list, bulk::post).layer(bulk_limit))
-        .routes(
-            routes!(articles::get_one, articles::put_one, articles::delete_one)
-                .layer(article_limit),
-        )
+        .routes(routes!(articles::list, bulk::post))
+        .routes(routes!(
+            articles::get_one,
+            articles::put_one,
+            articles::delete_one
+        ))
         .routes(routes!(related::related))
         .routes(routes!(export::export))
         .routes(routes!(categories::list))
-        .routes(
-            routes!(categories::get_one, categories::put_one)
-                .layer(DefaultBodyLimit::max(64 * 1024)),
-        )
+        .routes(routes!(categories::get_one, categories::put_one))
         .routes(routes!(feeds::opml))
         .routes(routes!(feeds::site))
         .routes(routes!(feeds::category))
         .routes(routes!(feeds::tag))
-}
-
-/// The request body, or a JSON 413 when it is over `key`'s limit.
-fn body_within(
-    body: Result<Bytes, BytesRejection>,
-    limit: usize,
-    key: &'static str,
-) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge { limit, key }
-        } else {
-            ApiError::bad_param("body", rejection.body_text())
-        }
-    })
 }
 
 /// An optional whole-number parameter in `1..=max` (`default` when absent), or a 400

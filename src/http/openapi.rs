@@ -23,6 +23,37 @@ pub struct ErrorBody {
     column: Option<u64>,
 }
 
+/// What any write can be refused with, besides its own answers.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // describes answers built by `ApiError`
+pub enum WriteRefusals {
+    /// Missing or wrong bearer token
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Writes are disabled: no token is configured
+    #[response(status = 403)]
+    Disabled(ErrorBody),
+    /// The disk refuses writes; retry after fixing it
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// What a write with a JSON document for its body can also be refused with.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // describes answers built by `ApiError`
+pub enum BodyRefusals {
+    /// Malformed JSON or a bad parameter
+    #[response(status = 400)]
+    Malformed(ErrorBody),
+    /// Body over the configured limit
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// Invalid fields, each named
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+}
+
+/// The document itself; every route adds its own path to it.
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -30,18 +30,18 @@ pub struct RelatedIndex {
 /// the second indexes each article under its terms chosen with the final counts.
 /// Both take chunks of articles from any number of threads at once.
 #[derive(Default)]
-pub struct Builder {
+pub struct IndexBuilder {
     df: DocFreq,
     counted: AtomicU32,
     index: Mutex<index::Index>,
 }
 
-impl Builder {
+impl IndexBuilder {
     /// A builder over term counts saved by [`RelatedIndex::saved_counts`] for the
     /// same `articles`, which needs only the second pass; `None` when the bytes were
     /// saved by a version that makes other terms.
-    pub fn from_saved(bytes: &[u8], articles: u64) -> Option<Builder> {
-        Some(Builder {
+    pub fn from_saved(bytes: &[u8], articles: u64) -> Option<IndexBuilder> {
+        Some(IndexBuilder {
             df: DocFreq::from_bytes(bytes, index::terms_stamp())?,
             counted: AtomicU32::new(u32::try_from(articles).ok()?),
             index: Mutex::default(),
@@ -105,7 +105,7 @@ impl RelatedIndex {
         index.related(&source.into(), limit, category, &exclude)
     }
 
-    /// The term counts, to save at shutdown and hand to [`Builder::from_saved`] at
+    /// The term counts, to save at shutdown and hand to [`IndexBuilder::from_saved`] at
     /// the next start, which then skips counting.
     pub fn saved_counts(&self) -> Vec<u8> {
         let index = self.inner.read().unwrap_or_else(|e| e.into_inner());

@@ -23,6 +23,7 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// True when nothing is wrong.
     pub fn is_clean(&self) -> bool {
         self.undecodable.is_empty() && self.missing.is_empty() && self.orphaned.is_empty()
     }

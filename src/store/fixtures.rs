@@ -29,21 +29,7 @@ pub fn store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-/// Opens the store in `dir` again. sled's background threads may hold the directory's
-/// lock for a moment after the last handle is dropped, so a busy lock is retried.
-/// (With sled's flusher off too: CI still met a busy lock once.)
+/// Opens the store in `dir` again, waiting for a handle just dropped to let go.
 pub fn reopen(dir: &std::path::Path) -> Store {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        match Store::open(dir, 8) {
-            Ok(store) => return store,
-            Err(e)
-                if e.to_string().contains("could not acquire lock")
-                    && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(e) => panic!("reopen: {e}"),
-        }
-    }
+    Store::open_waiting(dir, 8, std::time::Duration::from_secs(10)).expect("reopen")
 }

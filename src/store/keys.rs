@@ -12,20 +12,24 @@
 
 use crate::scope::Scope;
 
+/// Each key, or the prefix of each kind of key, in the layout above.
 pub const SCHEMA: &[u8] = b"meta/schema";
 pub const RELATED_COUNTS: &[u8] = b"meta/related-counts";
 pub const ARTICLE_PREFIX: &[u8] = b"a/";
 pub const INDEX_PREFIX: &[u8] = b"x/";
 pub const CATEGORY_PREFIX: &[u8] = b"k/";
 
+/// The key of article `id`.
 pub fn article(id: &str) -> Vec<u8> {
     [ARTICLE_PREFIX, id.as_bytes()].concat()
 }
 
+/// The key of run-time section `slug`.
 pub fn category(slug: &str) -> Vec<u8> {
     [CATEGORY_PREFIX, slug.as_bytes()].concat()
 }
 
+/// A scope as it is spelt in index keys.
 pub fn scope_name(scope: &Scope) -> String {
     match scope {
         Scope::All => "all".into(),
@@ -49,6 +53,7 @@ pub fn index_end(scope: &Scope) -> Vec<u8> {
     k
 }
 
+/// The index entry of article `id`, published at `micros`, in `scope`.
 pub fn index_entry(scope: &Scope, micros: i64, id: &str) -> Vec<u8> {
     let mut k = index_prefix(scope);
     k.extend_from_slice(&encode_time(micros));

@@ -16,32 +16,45 @@ mod articles;
 mod categories;
 mod check;
 mod keys;
+mod listing;
+mod open;
 mod ranges;
 mod saved;
+mod scan;
 
 #[cfg(test)]
 mod fixtures;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::scope::Scope;
 
-pub use articles::{Cursor, Record};
 pub use check::CheckReport;
+pub use listing::{Cursor, Record};
 
 /// The version of the key layout this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Why a store operation failed; the message says what was attempted.
+/// Why a store operation failed; the message says what was attempted. sled's own
+/// error type stays inside this module.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The reason is in the message rather than a `source`, so that printing the
-    /// error chain does not repeat it.
+    /// The disk refused an operation (full, read-only, too large). The reason is in
+    /// the message rather than a `source`, so that printing the error chain does not
+    /// repeat it.
     #[error("store: unable to {action}: {cause}")]
-    Sled { action: String, cause: sled::Error },
+    Io {
+        action: String,
+        cause: std::io::Error,
+    },
+    /// Another process (or handle) has the store open: sled locks its directory.
+    #[error("store: unable to open {dir}: another process has it open")]
+    Locked { dir: String },
+    /// sled failed in a way that is not the disk's (corruption it detected, a bug).
+    #[error("store: unable to {action}: {reason}")]
+    Backend { action: String, reason: String },
     #[error(
         "store: writes are failing since an earlier error ({0}); restart Herald once the disk is fixed"
     )]
@@ -57,9 +70,9 @@ pub enum StoreError {
 impl StoreError {
     /// The disk refused `action` with `err`.
     pub fn io(action: impl Into<String>, err: std::io::Error) -> StoreError {
-        StoreError::Sled {
+        StoreError::Io {
             action: action.into(),
-            cause: sled::Error::Io(err),
+            cause: err,
         }
     }
 
@@ -67,19 +80,26 @@ impl StoreError {
     /// read-only, too large), which an operator can act on.
     pub fn io_reason(&self) -> Option<String> {
         match self {
-            StoreError::Sled {
-                cause: sled::Error::Io(e),
-                ..
-            } => Some(e.to_string()),
+            StoreError::Io { cause, .. } => Some(cause.to_string()),
             StoreError::WritesFailed(reason) => Some(reason.clone()),
             _ => None,
+        }
+    }
+
+    fn from_sled(action: String, err: sled::Error) -> StoreError {
+        match err {
+            sled::Error::Io(cause) => StoreError::Io { action, cause },
+            other => StoreError::Backend {
+                action,
+                reason: other.to_string(),
+            },
         }
     }
 }
 
 fn sled_err(action: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError {
     let action = action.into();
-    move |cause| StoreError::Sled { action, cause }
+    move |cause| StoreError::from_sled(action, cause)
 }
 
 /// A handle to the store; cheap to clone and safe to share between threads.
@@ -101,55 +121,6 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`, with `cache_mb` MiB of page cache.
-    pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_mb.saturating_mul(1024 * 1024))
-            .mode(sled::Mode::HighThroughput)
-            // No background flusher. Every acknowledged write is flushed by its
-            // writer (see `flush`), so the flusher only ran sled's segment cleaner,
-            // and that never settled: an idle store rewrote pages at 1 MB/s with
-            // three syncs a second, indefinitely. The cost is space under heavy
-            // rewriting: 2,000 articles rewritten 250 times each grew the store to
-            // 84 MB instead of 71.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|cause| {
-                let need = match &cause {
-                    sled::Error::Io(e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::ReadOnlyFilesystem
-                                | std::io::ErrorKind::PermissionDenied
-                        ) =>
-                    {
-                        " (Herald needs its data directory writable, even to serve reads)"
-                    }
-                    _ => "",
-                };
-                StoreError::Sled {
-                    action: format!("open {}{need}", dir.display()),
-                    cause,
-                }
-            })?;
-        check_schema(&db)?;
-        let saved_counts = saved::take(&db)?;
-        // In parallel: at 1,000,000 articles one thread took 3 s, all of it loading
-        // sled's pages.
-        let count = ranges::count(&db, keys::ARTICLE_PREFIX, crate::par::workers())?;
-        Ok(Store {
-            db,
-            writer: Arc::new(Mutex::new(())),
-            stamps: Arc::new(RwLock::new(HashMap::new())),
-            seq: Arc::new(AtomicU64::new(0)),
-            count: Arc::new(AtomicU64::new(count)),
-            write_failure: Arc::default(),
-            saved_counts: Arc::new(Mutex::new(saved_counts)),
-            counts_on_disk: Arc::default(),
-        })
-    }
-
     /// Makes every write so far durable. Blocking: call it off the async workers.
     pub fn flush(&self) -> Result<(), StoreError> {
         let flushed = self
@@ -208,35 +179,6 @@ impl Store {
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
-    }
-}
-
-fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
-    let found = db
-        .get(keys::SCHEMA)
-        .map_err(sled_err("read the schema version"))?;
-    match found {
-        None => {
-            db.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
-                .map_err(sled_err("write the schema version"))?;
-            db.flush().map_err(sled_err("flush the schema version"))?;
-            Ok(())
-        }
-        Some(v) => {
-            let found =
-                v.as_ref()
-                    .try_into()
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| StoreError::Corrupt {
-                        what: "schema version".into(),
-                        reason: format!("{} bytes, expected 4", v.len()),
-                    })?;
-            // Older schemas would be migrated here; version 1 is the first.
-            if found > SCHEMA_VERSION {
-                return Err(StoreError::NewerSchema { found });
-            }
-            Ok(())
-        }
     }
 }
 

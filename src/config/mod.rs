@@ -1,0 +1,284 @@
+//! Typed settings, loaded in layers and validated with messages that name the key.
+//!
+//! Layers, later wins: the `config/default.toml` embedded in the binary, an optional
+//! file, `HERALD_<SECTION>__<KEY>` environment variables, and explicit overrides
+//! (the `--listen` and `--data-dir` flags).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::category::Category;
+
+mod validate;
+
+/// The configuration shipped with Herald; every key has a comment there.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// Everything Herald can be configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub site: SiteSettings,
+    pub server: ServerSettings,
+    pub store: StoreSettings,
+    pub auth: AuthSettings,
+    pub limits: LimitSettings,
+    pub html: HtmlSettings,
+    pub feeds: FeedSettings,
+    pub log: LogSettings,
+    #[serde(default)]
+    pub categories: Vec<Category>,
+}
+
+/// The publication itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSettings {
+    pub title: String,
+    pub base_url: String,
+    pub language: String,
+    pub description: String,
+    pub id_since: String,
+    #[serde(default)]
+    pub icon: String,
+    #[serde(default)]
+    pub logo: String,
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub shutdown_grace_secs: u64,
+    pub request_timeout_secs: u64,
+    pub header_read_timeout_secs: u64,
+    pub max_connections: usize,
+    /// How connections are served (see `transport`).
+    pub io: IoMode,
+}
+
+/// How connections are served: `server.io`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoMode {
+    /// One single-threaded runtime per core, and polled feeds sent with sendfile(2).
+    Tuned,
+    /// hyper-util's ordinary connection loop on tokio's multi-threaded runtime, with
+    /// every body in ordinary memory: the switch for a kernel or filesystem quirk.
+    Plain,
+}
+
+impl<'de> Deserialize<'de> for IoMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "tuned" => Ok(IoMode::Tuned),
+            "plain" => Ok(IoMode::Plain),
+            other => Err(serde::de::Error::custom(format!(
+                "must be \"tuned\" or \"plain\", got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The sled store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    pub data_dir: PathBuf,
+    pub cache_mb: u64,
+}
+
+/// Where write tokens come from (besides `HERALD_API_TOKENS`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    #[serde(default)]
+    pub tokens_file: String,
+}
+
+/// Size limits on input.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub max_body_bytes: usize,
+    pub max_article_request_bytes: usize,
+    pub max_bulk_request_bytes: usize,
+    pub max_bulk_items: usize,
+    pub max_category_request_bytes: usize,
+}
+
+/// The HTML policy for article bodies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HtmlSettings {
+    pub iframe_hosts: Vec<String>,
+}
+
+/// Feed sizes and caching.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSettings {
+    pub items: usize,
+    pub max_bytes: usize,
+    pub max_age_secs: u64,
+    pub stale_while_revalidate_secs: u64,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: String,
+    pub level: String,
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: unable to read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The cause is in the message, not a `source`, so a printed chain says it once.
+    #[error("config: {0}")]
+    Parse(config::ConfigError),
+    #[error("config: invalid settings:\n  {}", .0.join("\n  "))]
+    Invalid(Vec<String>),
+}
+
+impl From<config::ConfigError> for ConfigError {
+    fn from(e: config::ConfigError) -> Self {
+        ConfigError::Parse(e)
+    }
+}
+
+/// Explicit overrides that win over every other layer.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Loads the layers, using `file` when given, and validates the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::load_from(file, &env, overrides)
+    }
+
+    /// Like [`Settings::load`], with the environment passed in (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        use config::{Config, Environment, File, FileFormat};
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            // Arrays replace rather than merge, so a file's [[categories]] is the whole list.
+            builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
+        }
+        // Only HERALD_SECTION__KEY variables are settings; HERALD_LISTEN and friends
+        // are flags, and HERALD_API_TOKENS is a secret that must not pass through here.
+        let nested: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("HERALD_") && k.contains("__"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("HERALD")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(nested)),
+        );
+        if let Some(listen) = &overrides.listen {
+            builder = builder.set_override("server.listen", listen.as_str())?;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            builder = builder.set_override("store.data_dir", dir.to_string_lossy().as_ref())?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The base URL without a trailing slash, ready to have paths appended.
+    pub fn base_url(&self) -> &str {
+        self.site.base_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn embedded_defaults_are_valid() {
+        let s = Settings::load_from(None, &env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(s.feeds.items, 50);
+        assert_eq!(s.site.language, "vi");
+        assert!(s.categories.iter().any(|c| c.slug == "chinh-tri"));
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        let e = env(&[("HERALD_FEEDS__ITEMS", "30"), ("HERALD_API_TOKENS", "x")]);
+        let s = Settings::load_from(None, &e, &Overrides::default()).unwrap();
+        assert_eq!(s.feeds.items, 30);
+    }
+
+    #[test]
+    fn invalid_value_names_the_key() {
+        let e = env(&[("HERALD_SITE__BASE_URL", "not a url")]);
+        let err = Settings::load_from(None, &e, &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("site.base_url"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = env(&[("HERALD_FEEDS__ITEMS", "many")]);
+        let err = Settings::load_from(None, &e, &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("feeds.items"), "{err}");
+    }
+
+    #[test]
+    fn file_categories_replace_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[[categories]]\nslug = \"one\"\ntitle = \"One\"\ndescription = \"d\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(Some(&path), &env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(s.categories.len(), 1);
+        assert_eq!(s.categories[0].slug, "one");
+    }
+
+    #[test]
+    fn overrides_win() {
+        let o = Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some("/tmp/x".into()),
+        };
+        let s = Settings::load_from(None, &env(&[]), &o).unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:0");
+        assert_eq!(s.store.data_dir, PathBuf::from("/tmp/x"));
+    }
+}

@@ -1,0 +1,165 @@
+//! The in-memory index: postings of each article's most distinctive terms, and BM25.
+
+mod profile;
+mod query;
+#[cfg(test)]
+mod tests;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::sketch::DocFreq;
+use super::tokenize::Term;
+use crate::article::ArticleText;
+use profile::dup_hash;
+pub use profile::{Prepared, Profile, prepare, profile, terms_stamp, with_profile};
+
+/// One article under one term. Postings are most of the index's memory (50 million
+/// at 1,000,000 articles), so they are packed into 6 bytes: weighted term
+/// frequencies are sums of whole field weights, so a u16 holds them exactly (and
+/// saturates where BM25 no longer cares).
+#[derive(Clone, Copy)]
+#[repr(C, packed(2))]
+struct Posting {
+    doc: u32,
+    tf: u16,
+}
+
+struct Doc {
+    id: Arc<str>,
+    /// Published, in seconds since the epoch.
+    time: i64,
+    /// Hash of title and body: equal means an exact duplicate.
+    dup: u64,
+    category: u16,
+}
+
+/// One related article and its score in (0, 1].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub score: f32,
+}
+
+thread_local! {
+    /// Score accumulator reused across queries on a thread: dense by slot, reset via
+    /// the list of slots touched, so a query allocates nothing proportional to the index.
+    static SCRATCH: RefCell<(Vec<f32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The index proper; [`super::RelatedIndex`] puts it behind a lock.
+#[derive(Default)]
+pub struct Index {
+    docs: Vec<Option<Doc>>,
+    /// Weighted length per slot, dense so scoring reads it without touching `docs`.
+    lens: Vec<f32>,
+    slots: FxHashMap<Arc<str>, u32>,
+    free: Vec<u32>,
+    postings: FxHashMap<Term, Vec<Posting>>,
+    pub(super) df: DocFreq,
+    live: u32,
+    total_len: f64,
+    categories: Vec<String>,
+}
+
+impl Index {
+    /// Chooses the terms to index `p` under. `min_df` 2 skips terms no other article
+    /// has, which a build (whose frequencies are final) can afford; a live insert keeps
+    /// them, because the next article about a new event will share them.
+    pub fn prepare(&self, p: &Profile, min_df: u32) -> Prepared {
+        prepare(&self.df, self.live + 1, p, min_df)
+    }
+
+    /// Adds or replaces an article; `old` is the version it replaces, if any.
+    pub fn upsert(&mut self, a: &ArticleText<'_>, old: Option<&ArticleText<'_>>) {
+        if let Some(old) = old {
+            self.remove(old);
+        }
+        let p = profile(a);
+        for t in p.terms() {
+            self.df.add(t);
+        }
+        let prepared = self.prepare(&p, 1);
+        self.insert(a, prepared);
+    }
+
+    /// Removes an article (as it was stored) from the index.
+    pub fn remove(&mut self, old: &ArticleText<'_>) {
+        let Some(slot) = self.slots.remove(old.id.as_ref()) else {
+            return;
+        };
+        // Postings exist only for terms chosen at insert, all among the profile's.
+        for t in profile(old).terms() {
+            self.df.remove(t);
+            if let Some(list) = self.postings.get_mut(&t) {
+                list.retain(|p| p.doc != slot);
+                if list.is_empty() {
+                    self.postings.remove(&t);
+                }
+            }
+        }
+        self.vacate(slot);
+    }
+
+    fn vacate(&mut self, slot: u32) {
+        if self.docs[slot as usize].take().is_some() {
+            self.live -= 1;
+            self.total_len -= self.lens[slot as usize] as f64;
+            self.lens[slot as usize] = 0.0;
+        }
+        self.free.push(slot);
+    }
+
+    /// The number of indexed articles.
+    pub fn len(&self) -> usize {
+        self.live as usize
+    }
+
+    /// Inserts an article with its chosen terms.
+    pub fn insert(&mut self, a: &ArticleText<'_>, p: Prepared) {
+        if let Some(stale) = self.slots.remove(a.id.as_ref()) {
+            // Replaced without its old version: find its postings the slow way.
+            for list in self.postings.values_mut() {
+                list.retain(|x| x.doc != stale);
+            }
+            self.vacate(stale);
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.docs.push(None);
+                self.lens.push(0.0);
+                (self.docs.len() - 1) as u32
+            }
+        };
+        for &(t, tf) in &p.terms {
+            self.postings.entry(t).or_default().push(Posting {
+                doc: slot,
+                tf: tf as u16, // `as` saturates
+            });
+        }
+        let id: Arc<str> = Arc::from(a.id.as_ref());
+        self.docs[slot as usize] = Some(Doc {
+            id: Arc::clone(&id),
+            time: a.published.timestamp(),
+            dup: dup_hash(a),
+            category: self.category_code(&a.category),
+        });
+        self.lens[slot as usize] = p.len;
+        self.slots.insert(id, slot);
+        self.live += 1;
+        self.total_len += p.len as f64;
+    }
+
+    fn category_code(&mut self, slug: &str) -> u16 {
+        match self.categories.iter().position(|c| c == slug) {
+            Some(i) => i as u16,
+            None => {
+                self.categories.push(slug.to_string());
+                (self.categories.len() - 1) as u16
+            }
+        }
+    }
+}

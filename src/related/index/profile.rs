@@ -1,0 +1,143 @@
+//! An article's profile: its terms weighted by field, and the few it is indexed under.
+
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
+
+use super::super::sketch::DocFreq;
+use super::super::tokenize::{self, Term};
+use crate::article::{ArticleText, normalize_tag};
+
+/// Terms an article is indexed under and queried with: its most distinctive ones.
+/// Bounds memory and query time; measured with `bench/eval_related.py`.
+pub(super) const TOP_TERMS: usize = 128;
+/// Field weights: the title and the tags say most about what a story is.
+const TITLE_WEIGHT: f32 = 3.0;
+const TAG_WEIGHT: f32 = 3.0;
+const SUMMARY_WEIGHT: f32 = 2.0;
+const BODY_WEIGHT: f32 = 1.0;
+/// Weighted term frequencies of an article, and its weighted length.
+pub struct Profile {
+    pub(super) tf: FxHashMap<Term, f32>,
+    pub(super) len: f32,
+}
+
+/// Tokenises an article's fields with their weights. Pure; safe on any thread.
+pub fn profile(a: &ArticleText<'_>) -> Profile {
+    let mut p = Profile {
+        tf: FxHashMap::default(),
+        len: 0.0,
+    };
+    p.fill(a);
+    p
+}
+
+thread_local! {
+    /// A profile whose table keeps its capacity between articles: an index build
+    /// profiles every article twice, and growing a fresh table each time was most of
+    /// its allocation.
+    static PROFILE: RefCell<Profile> = RefCell::new(Profile { tf: FxHashMap::default(), len: 0.0 });
+}
+
+/// Calls `f` with the profile of `a`, in this thread's reused table.
+pub fn with_profile<R>(a: &ArticleText<'_>, f: impl FnOnce(&Profile) -> R) -> R {
+    PROFILE.with_borrow_mut(|p| {
+        p.fill(a);
+        f(p)
+    })
+}
+
+/// A stamp of how articles become terms: the hash of a fixed article's profile.
+/// Changing the tokenizer, its stop words or the field weights changes it, so term
+/// counts saved by another version are recounted, not trusted.
+pub fn terms_stamp() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let canary = ArticleText {
+        id: "canary".into(),
+        title: "Bão số 3 gây sạt lở ở Lào Cai, 2024".into(),
+        summary: "The Fed's rates and the markets".into(),
+        content_html: "<p class=\"x\">Người dân &amp; chính quyền</p><p>của và ĐÃ</p>".into(),
+        category: "thoi-su".into(),
+        tags: vec!["Thiên tai".into()],
+        published: chrono::DateTime::UNIX_EPOCH.fixed_offset(),
+    };
+    let mut pairs: Vec<(Term, u32)> = with_profile(&canary, |p| {
+        p.tf.iter().map(|(&t, &f)| (t, f.to_bits())).collect()
+    });
+    pairs.sort_unstable();
+    let mut h = rustc_hash::FxHasher::default();
+    pairs.hash(&mut h);
+    h.finish()
+}
+
+impl Profile {
+    fn fill(&mut self, a: &ArticleText<'_>) {
+        self.tf.clear();
+        self.len = 0.0;
+        let Profile { tf, len } = self;
+        let mut add = |text: &str, html: bool, weight: f32| {
+            tokenize::terms(text, html, |t| {
+                *tf.entry(t).or_default() += weight;
+                *len += weight;
+            })
+        };
+        add(&a.title, false, TITLE_WEIGHT);
+        add(&a.summary, false, SUMMARY_WEIGHT);
+        add(&a.content_html, true, BODY_WEIGHT);
+        for tag in &a.tags {
+            add(tag, false, TAG_WEIGHT);
+        }
+        for tag in &a.tags {
+            *tf.entry(tokenize::tag_term(&normalize_tag(tag)))
+                .or_default() += TAG_WEIGHT;
+        }
+    }
+
+    /// The distinct terms, for counting document frequencies.
+    pub fn terms(&self) -> impl Iterator<Item = Term> + '_ {
+        self.tf.keys().copied()
+    }
+}
+
+pub(super) fn dup_hash(a: &ArticleText<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    a.title.hash(&mut h);
+    a.content_html.hash(&mut h);
+    h.finish()
+}
+
+/// An article ready to insert: what a build computes on worker threads.
+pub struct Prepared {
+    pub(super) terms: Vec<(Term, f32)>,
+    pub(super) len: f32,
+}
+
+/// Chooses the terms to index `p` under, with document frequencies `df` among `n`
+/// articles: its most distinctive by tf-idf, among those in at least `min_df`.
+pub fn prepare(df: &DocFreq, n: u32, p: &Profile, min_df: u32) -> Prepared {
+    let n = n as f32;
+    let mut ranked: Vec<(Term, f32, f32)> =
+        p.tf.iter()
+            .filter_map(|(&t, &tf)| {
+                let df = df.get(t);
+                (df >= min_df).then(|| (t, tf, (1.0 + tf.ln()) * idf(n, df as f32)))
+            })
+            .collect();
+    if ranked.len() > TOP_TERMS {
+        // Equal weights go to the smaller term, so the choice never depends on the
+        // table's order.
+        ranked.select_nth_unstable_by(TOP_TERMS, |a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        ranked.truncate(TOP_TERMS);
+    }
+    Prepared {
+        terms: ranked.into_iter().map(|(t, tf, _)| (t, tf)).collect(),
+        len: p.len,
+    }
+}
+
+/// BM25's idf, always positive.
+pub(super) fn idf(n: f32, df: f32) -> f32 {
+    let df = df.min(n); // the sketch may overcount
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}

@@ -1,0 +1,134 @@
+//! The query's rules, each on a small fixture: the pruned search finds what a full
+//! one does, exact duplicates are handled, and equal weights choose terms the same
+//! way every time.
+
+use std::borrow::Cow;
+
+use rustc_hash::FxHashSet;
+
+use super::*;
+
+fn text(id: &str, title: &str, body: &str, day: i64) -> ArticleText<'static> {
+    ArticleText {
+        id: Cow::Owned(id.into()),
+        title: Cow::Owned(title.into()),
+        summary: Cow::Borrowed(""),
+        content_html: Cow::Owned(format!("<p>{body}</p>")),
+        category: Cow::Borrowed("thoi-su"),
+        tags: vec![],
+        published: chrono::DateTime::from_timestamp(1_733_450_400 + day * 86_400, 0)
+            .unwrap()
+            .fixed_offset(),
+    }
+}
+
+fn index(articles: &[ArticleText<'static>]) -> Index {
+    let mut index = Index::default();
+    for a in articles {
+        index.upsert(a, None);
+    }
+    index
+}
+
+fn ids(hits: &[Hit]) -> Vec<&str> {
+    hits.iter().map(|h| h.id.as_str()).collect()
+}
+
+/// Stories that share more or fewer words with the source, some close in time and
+/// some far: the time factor reorders them, so a search that stopped too early (or
+/// bounded scores wrongly) would miss one that the full search ranks first.
+fn storm_stories() -> Vec<ArticleText<'static>> {
+    let words = [
+        "bão",
+        "sạt",
+        "lở",
+        "Bát",
+        "Xát",
+        "di",
+        "dời",
+        "mưa",
+        "lũ",
+        "đường",
+    ];
+    let mut out = vec![text("src", "Bão gây sạt lở ở Bát Xát", &words.join(" "), 0)];
+    for i in 0..40i64 {
+        let shared = 2 + (i as usize % 8);
+        let body = format!("{} chuyện {i} khác hẳn", words[..shared].join(" "));
+        let day = if i % 3 == 0 { 0 } else { 30 + i };
+        out.push(text(
+            &format!("s{i:02}"),
+            &format!("Tin số {i}"),
+            &body,
+            day,
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_pruned_search_finds_the_same_top_as_a_full_one() {
+    let stories = storm_stories();
+    let index = index(&stories);
+    let none = FxHashSet::default();
+    // With a limit past every candidate nothing is pruned: that is the full search.
+    let full = index.related(&stories[0], 1000, None, &none);
+    assert!(
+        full.len() > 20,
+        "{} candidates: too small a test",
+        full.len()
+    );
+    for k in [1, 3, 5, 10] {
+        let pruned = index.related(&stories[0], k, None, &none);
+        assert_eq!(ids(&pruned), ids(&full[..k]), "top {k}");
+    }
+    // Closeness in time reordered the raw similarity: a near story with fewer shared
+    // words beats a far one with more.
+    let raw_best = "s07"; // 9 shared words, 37 days away
+    let rank = |id: &str| full.iter().position(|h| h.id == id).unwrap();
+    assert!(rank("s06") < rank(raw_best), "time did not count");
+}
+
+#[test]
+fn exact_duplicates_of_the_source_are_left_out_and_of_each_other_kept_once() {
+    let body = "Mưa lớn khiến nhiều tuyến đường ở huyện Bát Xát bị sạt lở nghiêm trọng";
+    let articles = vec![
+        text("src", "Bão số 3 gây sạt lở tại Bát Xát", body, 0),
+        // The source under another id: the same title and body.
+        text("copy", "Bão số 3 gây sạt lở tại Bát Xát", body, 0),
+        // Two copies of one follow-up, one a day further away.
+        text("follow", "Bát Xát khắc phục sạt lở", body, 1),
+        text("follow-again", "Bát Xát khắc phục sạt lở", body, 2),
+        text(
+            "other",
+            "Khánh thành cầu mới",
+            "Cầu mới nối hai bờ sông Hồng",
+            0,
+        ),
+    ];
+    let index = index(&articles);
+    let hits = index.related(&articles[0], 5, None, &FxHashSet::default());
+    assert_eq!(ids(&hits), ["follow"], "{hits:?}");
+}
+
+#[test]
+fn equal_weights_choose_the_smaller_terms() {
+    // More distinct words than the index keeps, each once: all weigh the same.
+    let words: Vec<String> = (0..3 * profile::TOP_TERMS)
+        .map(|i| format!("w{i:04}x"))
+        .collect();
+    let a = text("a", "", &words.join(", "), 0);
+    let index = Index::default();
+    for t in profile(&a).terms() {
+        index.df.add(t);
+        index.df.add(t);
+    }
+    let p = profile(&a);
+    let chosen: Vec<Term> = {
+        let mut t: Vec<Term> = index.prepare(&p, 1).terms.iter().map(|t| t.0).collect();
+        t.sort_unstable();
+        t
+    };
+    let mut all: Vec<Term> = p.terms().collect();
+    all.sort_unstable();
+    assert_eq!(chosen, all[..chosen.len()], "not the smallest terms");
+}

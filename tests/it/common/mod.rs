@@ -1,0 +1,305 @@
+//! Test helpers: spawn the real server on port 0 with a temporary store, and
+//! build articles.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use herald::app::Application;
+use herald::auth::Tokens;
+use herald::config::{Overrides, Settings};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub const TOKEN: &str = "test-token-5f2c";
+
+/// A running server and what it needs to stay alive.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Settings for a test: port 0, a store in `dir`, quiet logs unless TEST_LOG is set,
+/// and the transport of `HERALD_SERVER__IO` when it is set (`.ci/run` runs the suite
+/// under both).
+pub fn test_settings(dir: &Path) -> Settings {
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.join("data")),
+    };
+    let env: HashMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k == "HERALD_SERVER__IO")
+        .collect();
+    let settings = Settings::load_from(None, &env, &overrides).expect("test settings");
+    if std::env::var_os("TEST_LOG").is_some() {
+        herald::telemetry::init(&settings.log);
+    }
+    settings
+}
+
+/// True when this run serves over the plain transport (`HERALD_SERVER__IO=plain`).
+pub fn plain_io() -> bool {
+    std::env::var("HERALD_SERVER__IO").is_ok_and(|v| v == "plain")
+}
+
+/// Spawns the app with the default test settings and one token.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}, Tokens::from_list([TOKEN])).await
+}
+
+/// Spawns the app after letting the caller adjust the settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings), tokens: Tokens) -> TestApp {
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), adjust, tokens).await
+}
+
+/// Spawns the app over the store in `dir` (for restarts).
+pub async fn spawn_app_in(
+    dir: TempDir,
+    adjust: impl FnOnce(&mut Settings),
+    tokens: Tokens,
+) -> TestApp {
+    let mut settings = test_settings(dir.path());
+    adjust(&mut settings);
+    let app = Application::build(settings, tokens)
+        .await
+        .expect("app builds");
+    let addr = app.local_addr();
+    let (tx, rx) = oneshot::channel();
+    let handle = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        dir,
+        shutdown: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// GET `path` and parse the JSON body, asserting the status.
+    pub async fn get_json(&self, path: &str, status: u16) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status().as_u16(), status, "GET {path}");
+        r.json().await.expect("JSON body")
+    }
+
+    /// PUT a JSON article with the test token.
+    pub async fn put_article(&self, id: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(&format!("/api/articles/{id}")))
+            .bearer_auth(TOKEN)
+            .json(body)
+            .send()
+            .await
+            .expect("PUT")
+    }
+
+    /// PUT an article and assert it was accepted.
+    pub async fn put_ok(&self, body: &Value) {
+        let id = body["id"].as_str().expect("id");
+        let r = self.put_article(id, body).await;
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        assert!(status == 200 || status == 201, "PUT {id}: {status} {text}");
+    }
+
+    /// POST a bulk body (JSON array or JSON Lines) with the test token.
+    pub async fn post_bulk(&self, body: String) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/articles"))
+            .bearer_auth(TOKEN)
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// DELETE an article with the test token; returns the status.
+    pub async fn delete_article(&self, id: &str) -> u16 {
+        self.client
+            .delete(self.url(&format!("/api/articles/{id}")))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("DELETE")
+            .status()
+            .as_u16()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task");
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+}
+
+/// A valid Vietnamese article in `category`, published `minute` minutes after a base time.
+pub fn article(id: &str, category: &str, minute: u32) -> Value {
+    json!({
+        "id": id,
+        "url": format!("https://news.example.vn/{category}/{id}.html"),
+        "title": format!("Tin {id}: tăng cường dân vận ở vùng cao"),
+        "summary": "Bản tin tóm tắt.",
+        "content_html": "<p>Nội dung bài viết.</p>",
+        "category": category,
+        "tags": ["dân vận", "Lào Cai"],
+        "authors": [{"name": "Nguyễn Văn A", "email": "a@news.example.vn"}],
+        "published": published_at(minute),
+        "images": [{"url": "https://news.example.vn/img/1.jpg", "caption": "Quang cảnh hội nghị.",
+                    "credit": "Ảnh: Lê Minh", "width": 1200, "height": 800, "mime": "image/jpeg"}]
+    })
+}
+
+/// 2024-12-06T08:00:00+07:00 plus `minute` minutes, in RFC 3339.
+pub fn published_at(minute: u32) -> String {
+    let base = chrono::DateTime::parse_from_rfc3339("2024-12-06T08:00:00+07:00").unwrap();
+    (base + chrono::Duration::minutes(minute.into())).to_rfc3339()
+}
+
+/// The `herald` binary built for these tests.
+pub fn herald_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_herald")
+}
+
+/// Runs `herald ARGS --data-dir DATA` to completion, feeding `stdin`.
+pub fn herald(data: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(herald_bin())
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("HERALD_CONFIG")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn herald");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("herald runs")
+}
+
+/// A `herald serve` child process on port 0 over `data`, with its bound address and
+/// everything it has logged so far.
+pub struct Served {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Starts `herald serve` and waits until it logs the address it listens on.
+pub fn serve_binary(data: &Path, extra_args: &[&str]) -> Served {
+    serve_binary_with(data, extra_args, |_| {})
+}
+
+/// Like [`serve_binary`], letting the caller adjust the command (environment, limits).
+pub fn serve_binary_with(
+    data: &Path,
+    extra_args: &[&str],
+    configure: impl FnOnce(&mut Command),
+) -> Served {
+    let mut command = Command::new(herald_bin());
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .args(extra_args)
+        .env("HERALD_API_TOKENS", TOKEN)
+        .env("RUST_LOG", "info")
+        .env_remove("HERALD_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    configure(&mut command);
+    let mut child = command.spawn().expect("spawn herald");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("herald exited before listening")
+            .expect("read stderr");
+        log.lock().unwrap().push(line.clone());
+        // Text logs say `addr=…`, JSON logs `"addr":"…"`.
+        if let Some(rest) = line.split("addr=").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            break addr.parse().expect("address in log line");
+        }
+        if let Some(rest) = line.split("\"addr\":\"").nth(1) {
+            let addr = rest.split('"').next().unwrap_or_default();
+            break addr.parse().expect("address in JSON log line");
+        }
+    };
+    // Keep draining stderr so the child never blocks on a full pipe.
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    Served { child, addr, log }
+}
+
+/// Opens the store in `dir` from the test, waiting while a server or store that
+/// just stopped still holds its lock.
+pub fn open_store(dir: &Path) -> herald::store::Store {
+    herald::store::Store::open_waiting(dir, 8, std::time::Duration::from_secs(10))
+        .expect("open the store")
+}
+
+/// GET `path` with extra request headers.
+pub async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = app.client.get(app.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+/// A response header as text, or "" when absent.
+pub fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// The value of the unlabelled metric `name` in a `/metrics` text.
+pub fn metric(text: &str, name: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.split(' ').next() == Some(name))
+        .unwrap_or_else(|| panic!("no {name} in /metrics"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}

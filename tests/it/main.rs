@@ -1,0 +1,24 @@
+//! Herald's integration tests, in one binary: each module starts the real server
+//! (on port 0, with a temporary store) or the real `herald` command, and talks to it
+//! over HTTP or the command line. `HERALD_SERVER__IO=plain` runs them all over the
+//! plain transport, as `.ci/run` does after the default (tuned) run.
+
+mod api_articles;
+mod api_auth;
+mod api_bulk;
+mod api_validation;
+mod cli;
+mod common;
+mod crash_loop;
+mod durability;
+mod feeds_content;
+mod feeds_encoding;
+mod feeds_http;
+mod limits;
+mod logging;
+mod openapi;
+mod operations;
+mod properties;
+mod related;
+mod shutdown;
+mod storage_faults;
