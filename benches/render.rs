@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use herald::article::ArticleInput;
 use herald::category::Catalog;
 use herald::config::{Overrides, Settings};
-use herald::feed::{Encoding, FeedCache, Format, Site, Stamp};
+use herald::feed::{Encoding, FeedCache, FeedLimits, Format, Site, Stamp};
 use herald::ingest::Ingest;
+use herald::related::LiveIndex;
 use herald::scope::Scope;
 use herald::store::Store;
 use herald::transport::zerocopy::Spool;
@@ -33,7 +34,12 @@ fn main() {
         Settings::load_from(None, &Default::default(), &Overrides::default()).expect("settings");
     let store = Store::open(dir.path(), 64).expect("store");
     let catalog = Catalog::new(&settings.categories, vec![]);
-    let ingest = Ingest::new(store.clone(), catalog.clone(), None, &settings);
+    let ingest = Ingest::new(
+        store.clone(),
+        catalog.clone(),
+        LiveIndex::absent(),
+        &settings,
+    );
     let text = std::fs::read_to_string(&path).expect("articles file");
     let mut per_category = std::collections::HashMap::new();
     let mut spare = Vec::new();
@@ -54,8 +60,10 @@ fn main() {
             Site::from_settings(&settings),
             store.clone(),
             catalog.clone(),
-            50,
-            settings.feeds.max_bytes,
+            FeedLimits {
+                items: 50,
+                ..FeedLimits::from_settings(&settings)
+            },
             Spool::memory(),
         )
     };
@@ -72,7 +80,7 @@ fn main() {
         let mut a = spare[written % spare.len()].clone();
         a.id = format!("bench-new-{written}");
         a.category = category.clone();
-        a.published = (chrono::Utc::now() + chrono::Duration::days(1)).into();
+        a.published = chrono::Utc::now().into();
         a.updated = a.published;
         store.put(&a).expect("put");
     };

@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -10,10 +9,11 @@ use tokio::net::TcpListener;
 use crate::auth::Tokens;
 use crate::category::Catalog;
 use crate::config::Settings;
-use crate::feed::{FeedCache, Site};
+use crate::feed::{FeedCache, FeedLimits, Site};
 use crate::http::{AppState, router};
 use crate::ingest::Ingest;
-use crate::related::{IndexBuilder, RelatedIndex};
+use crate::related::LiveIndex;
+use crate::schedule;
 use crate::store::{Store, StoreError};
 use crate::transport::{self, ConnLimits};
 
@@ -31,9 +31,10 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens the store in the configured directory and loads the category catalog, for
-/// a command that keeps no related index. Blocking: sled replays its log on open.
-pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
+/// Opens the store in the configured directory and loads the category catalog, with
+/// `related` as the related index (absent for commands that never answer related
+/// queries). Blocking: sled replays its log on open.
+pub fn open_ingest_with(settings: &Settings, related: LiveIndex) -> Result<Ingest, StoreError> {
     let started = std::time::Instant::now();
     let store = Store::open(&settings.store.data_dir, settings.store.cache_mb)?;
     tracing::info!(
@@ -42,43 +43,12 @@ pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
         "store open"
     );
     let catalog = Catalog::new(&settings.categories, store.categories()?);
-    Ok(Ingest::new(store, catalog, None, settings))
+    Ok(Ingest::new(store, catalog, related, settings))
 }
 
-/// Where an index build took its term counts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TermCounts {
-    /// Saved at the last clean shutdown: one pass over the articles.
-    Saved,
-    /// Counted in a first pass of two.
-    Counted,
-}
-
-/// Builds the related-stories index from every stored article, each pass on every
-/// core: one pass to count terms (unless counts were saved at the last clean
-/// shutdown), one to index them. Blocking.
-pub fn build_related(store: &Store) -> Result<(RelatedIndex, TermCounts), StoreError> {
-    let started = std::time::Instant::now();
-    let saved = store
-        .take_related_counts()
-        .and_then(|bytes| IndexBuilder::from_saved(&bytes, store.article_count()));
-    let (builder, counts) = match saved {
-        Some(builder) => (builder, TermCounts::Saved),
-        None => {
-            let builder = IndexBuilder::default();
-            store.scan_parallel(crate::par::workers(), |chunk| builder.count(chunk))?;
-            (builder, TermCounts::Counted)
-        }
-    };
-    store.scan_parallel(crate::par::workers(), |chunk| builder.add(chunk))?;
-    let index = builder.finish();
-    tracing::info!(
-        articles = index.len(),
-        term_counts = ?counts,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "related index built"
-    );
-    Ok((index, counts))
+/// Like [`open_ingest_with`], for a command: no related index.
+pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
+    open_ingest_with(settings, LiveIndex::absent())
 }
 
 /// A bound, ready-to-run server.
@@ -88,37 +58,23 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the store and binds the listener (port 0 picks a free port).
+    /// Opens the store and binds the listener (port 0 picks a free port). The
+    /// related index is built once the server runs, while it already serves.
     pub async fn build(settings: Settings, tokens: Tokens) -> Result<Self, StartError> {
         let opened = settings.clone();
-        let ingest = tokio::task::spawn_blocking(move || open_ingest(&opened))
-            .await
-            .map_err(std::io::Error::other)??;
+        let ingest =
+            tokio::task::spawn_blocking(move || open_ingest_with(&opened, LiveIndex::building()))
+                .await
+                .map_err(std::io::Error::other)??;
         Self::with_ingest(settings, tokens, ingest).await
     }
 
-    /// Like [`Application::build`], over an already-open store. Builds the related
-    /// index from the store first, unless the ingest path has one.
+    /// Like [`Application::build`], over an already-open store.
     pub async fn with_ingest(
         settings: Settings,
         tokens: Tokens,
         ingest: Ingest,
     ) -> Result<Self, StartError> {
-        let ingest = match ingest.related() {
-            Some(_) => ingest,
-            None => {
-                let store = ingest.store().clone();
-                let (index, _) = tokio::task::spawn_blocking(move || build_related(&store))
-                    .await
-                    .map_err(std::io::Error::other)??;
-                Ingest::new(
-                    ingest.store().clone(),
-                    ingest.catalog().clone(),
-                    Some(Arc::new(index)),
-                    &settings,
-                )
-            }
-        };
         let addr = settings.server.listen.clone();
         let listener = TcpListener::bind(&addr)
             .await
@@ -130,8 +86,7 @@ impl Application {
             Site::from_settings(&settings),
             ingest.store().clone(),
             ingest.catalog().clone(),
-            settings.feeds.items,
-            settings.feeds.max_bytes,
+            FeedLimits::from_settings(&settings),
             transport::spool(settings.server.io, &settings.store.data_dir),
         );
         let state = AppState::new(settings, tokens, ingest, feeds);
@@ -158,6 +113,7 @@ impl Application {
             max_connections: server.max_connections,
         };
         let (io, ingest) = (server.io, self.state.ingest.clone());
+        let background = background(&self.state);
         transport::serve(
             io,
             self.listener,
@@ -167,6 +123,8 @@ impl Application {
             grace,
         )
         .await?;
+        background.abort();
+        ingest.related_state().cancel();
         tokio::task::spawn_blocking(move || {
             if let Err(error) = ingest.save_related_counts() {
                 tracing::warn!(%error, "related term counts not saved; the next start counts them");
@@ -178,6 +136,25 @@ impl Application {
         tracing::info!("store flushed; bye");
         Ok(())
     }
+}
+
+/// Starts the work a server does besides answering: building the related index
+/// (if it is to be built) and the timer. Returns a handle that stops the timer.
+fn background(state: &AppState) -> tokio::task::AbortHandle {
+    let ingest = state.ingest.clone();
+    if ingest.related_state().is_building() {
+        let building = ingest.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = building.build_related() {
+                tracing::error!(%error, "the related index could not be built; related answers 503");
+            }
+        });
+    }
+    let retention = schedule::Retention {
+        tombstone_days: state.settings.feeds.tombstone_days,
+        log_days: state.settings.changes.retain_days,
+    };
+    tokio::spawn(schedule::run(ingest, retention)).abort_handle()
 }
 
 /// Completes on SIGTERM or ctrl-c.

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use herald::app::{self, Application};
 use herald::auth::Tokens;
 use herald::config::{Overrides, Settings};
+use herald::related::LiveIndex;
 use herald::store::Store;
 use herald::{commands, telemetry};
 
@@ -137,7 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::env::var("HERALD_API_TOKENS").ok().as_deref(),
                 &settings.auth.tokens_file,
             )?;
-            let ingest = app::open_ingest(&settings)?;
+            let ingest = app::open_ingest_with(&settings, LiveIndex::building())?;
             if let Some(path) = import
                 && !commands::import_file(
                     &ingest,

@@ -31,3 +31,43 @@ impl Scope {
         scopes
     }
 }
+
+impl Scope {
+    /// The scope's key, as the change log, tombstones and surrogate keys name it:
+    /// `site`, `category:{slug}` or `tag:{key}`.
+    pub fn key(&self) -> String {
+        match self {
+            Scope::All => "site".into(),
+            Scope::Category(slug) => format!("category:{slug}"),
+            Scope::Tag(tag) => format!("tag:{tag}"),
+        }
+    }
+
+    /// The scope a [`Scope::key`] names.
+    pub fn from_key(key: &str) -> Option<Scope> {
+        match key.split_once(':') {
+            None if key == "site" => Some(Scope::All),
+            Some(("category", slug)) if !slug.is_empty() => Some(Scope::Category(slug.into())),
+            Some(("tag", tag)) if !tag.is_empty() => Some(Scope::Tag(tag.into())),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_back_as_their_scope() {
+        for scope in [
+            Scope::All,
+            Scope::Category("chinh-tri".into()),
+            Scope::Tag("lào cai: tin".into()),
+        ] {
+            assert_eq!(Scope::from_key(&scope.key()), Some(scope));
+        }
+        assert_eq!(Scope::from_key("tag:"), None);
+        assert_eq!(Scope::from_key("all"), None);
+    }
+}

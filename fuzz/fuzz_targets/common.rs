@@ -30,6 +30,7 @@ impl World {
             default_language: &self.settings.site.language,
             max_body_bytes: self.settings.limits.max_body_bytes,
             html: &self.html,
+            now: chrono::Utc::now(),
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct Rules<'a> {
     pub default_language: &'a str,
     pub max_body_bytes: usize,
     pub html: &'a super::HtmlPolicy,
+    /// The time the article is stored at: what is later is scheduled.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl ArticleInput {
@@ -127,11 +129,20 @@ impl ArticleInput {
             None | Some("") => published,
             Some(s) => parse_time(s).map_err(|r| push("updated", r)).ok(),
         };
-        if let (Some(p), Some(u)) = (published, updated)
-            && u < p
-        {
-            push("updated", "is before published".into());
-        }
+        let updated = match (published, updated) {
+            (Some(p), Some(u)) if u < p => {
+                push("updated", "is before published".into());
+                None
+            }
+            (Some(p), Some(u)) => match future_updated(p, u, rules.now) {
+                Ok(u) => Some(u),
+                Err(reason) => {
+                    push("updated", reason);
+                    None
+                }
+            },
+            (_, u) => u,
+        };
         let tags = clean_tags(self.tags.unwrap_or_default(), &mut push);
         let authors = clean_authors(self.authors.unwrap_or_default(), &mut push);
         let images = clean_images(self.images.unwrap_or_default(), &mut push);
@@ -161,6 +172,40 @@ impl ArticleInput {
             }),
             _ => Err(ValidationErrors(errs)),
         }
+    }
+}
+
+/// How far ahead of Herald's clock a CMS's may run: an `updated` up to this far in
+/// the future is taken as now.
+const CLOCK_SKEW_SECS: i64 = 300;
+
+/// `updated` as stored: never later than the time a feed could show it, which is
+/// now for a public article and `published` for a scheduled one, since no feed may
+/// ever carry a date in the future.
+fn future_updated(
+    published: DateTime<FixedOffset>,
+    updated: DateTime<FixedOffset>,
+    now: DateTime<chrono::Utc>,
+) -> Result<DateTime<FixedOffset>, String> {
+    if published > now {
+        return if updated > published {
+            Err(
+                "later than published: a scheduled article's updated time is its published time"
+                    .into(),
+            )
+        } else {
+            Ok(updated)
+        };
+    }
+    if updated <= now {
+        Ok(updated)
+    } else if updated <= now + chrono::Duration::seconds(CLOCK_SKEW_SECS) {
+        Ok(now.with_timezone(updated.offset()))
+    } else {
+        Err(format!(
+            "in the future ({}); it must not be later than now",
+            updated.to_rfc3339()
+        ))
     }
 }
 

@@ -27,6 +27,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub html: HtmlSettings,
     pub feeds: FeedSettings,
+    pub changes: ChangeSettings,
     pub log: LogSettings,
     #[serde(default)]
     pub categories: Vec<Category>,
@@ -107,6 +108,7 @@ pub struct LimitSettings {
     pub max_bulk_request_bytes: usize,
     pub max_bulk_items: usize,
     pub max_category_request_bytes: usize,
+    pub max_retraction_request_bytes: usize,
 }
 
 /// The HTML policy for article bodies.
@@ -124,6 +126,18 @@ pub struct FeedSettings {
     pub max_bytes: usize,
     pub max_age_secs: u64,
     pub stale_while_revalidate_secs: u64,
+    /// Days a retracted article's tombstone stays in feeds (and its URL answers 410).
+    pub tombstone_days: u32,
+}
+
+/// The change log and its readers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSettings {
+    /// Days change log entries are kept.
+    pub retain_days: u32,
+    /// Calls to `GET /api/changes` that may wait for a change at once.
+    pub max_waiting: usize,
 }
 
 /// Logging.

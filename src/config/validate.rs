@@ -62,6 +62,10 @@ impl Settings {
                 "limits.max_category_request_bytes",
                 self.limits.max_category_request_bytes,
             ),
+            (
+                "limits.max_retraction_request_bytes",
+                self.limits.max_retraction_request_bytes,
+            ),
             ("server.max_connections", self.server.max_connections),
             (
                 "server.request_timeout_secs",
@@ -72,6 +76,9 @@ impl Settings {
                 self.server.header_read_timeout_secs as usize,
             ),
             ("feeds.max_bytes", self.feeds.max_bytes),
+            ("feeds.tombstone_days", self.feeds.tombstone_days as usize),
+            ("changes.retain_days", self.changes.retain_days as usize),
+            ("changes.max_waiting", self.changes.max_waiting),
         ];
         for (key, value) in limits {
             if value == 0 {

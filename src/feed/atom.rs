@@ -45,10 +45,8 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
         links,
         subtitle: Some(Text::plain(meta.description())),
         entries: entries(items),
-        namespaces: BTreeMap::from([(
-            "media".to_string(),
-            "http://search.yahoo.com/mrss/".to_string(),
-        )]),
+        namespaces: namespaces(meta),
+        extensions: deleted_entries(meta),
         lang: Some(site.language.clone()),
         ..Default::default()
     };
@@ -61,6 +59,63 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
     };
     feed.write_with_config(out, config)
         .expect("writing to a Vec cannot fail")
+}
+
+/// RFC 6721's namespace, for `at:deleted-entry`.
+const TOMBSTONES: &str = "http://purl.org/atompub/tombstones/1.0";
+
+/// Media RSS always; the tombstones' namespace when there are any.
+fn namespaces(meta: &FeedMeta) -> BTreeMap<String, String> {
+    let mut ns = BTreeMap::from([(
+        "media".to_string(),
+        "http://search.yahoo.com/mrss/".to_string(),
+    )]);
+    if !meta.deleted.is_empty() {
+        ns.insert("at".into(), TOMBSTONES.into());
+    }
+    ns
+}
+
+/// One `<at:deleted-entry ref="…" when="…">` per retraction, with the reason as
+/// `<at:comment>`; `ref` is exactly the entry's `id`.
+fn deleted_entries(meta: &FeedMeta) -> atom_syndication::extension::ExtensionMap {
+    let tombstones: Vec<Extension> = meta
+        .deleted
+        .iter()
+        .map(|d| {
+            let mut children = BTreeMap::new();
+            if let Some(comment) = &d.comment {
+                children.insert(
+                    "comment".to_string(),
+                    vec![Extension {
+                        name: "at:comment".into(),
+                        value: Some(comment.clone()),
+                        ..Default::default()
+                    }],
+                );
+            }
+            Extension {
+                name: "at:deleted-entry".into(),
+                value: None,
+                attrs: BTreeMap::from([
+                    ("ref".to_string(), d.ref_id.clone()),
+                    (
+                        "when".to_string(),
+                        d.when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    ),
+                ]),
+                children,
+            }
+        })
+        .collect();
+    let mut map = BTreeMap::new();
+    if !tombstones.is_empty() {
+        map.insert(
+            "at".to_string(),
+            BTreeMap::from([("deleted-entry".to_string(), tombstones)]),
+        );
+    }
+    map
 }
 
 fn fixed(t: DateTime<Utc>) -> FixedDateTime {

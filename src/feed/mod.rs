@@ -18,7 +18,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use cache::{Encoding, FeedCache, FeedError, Rendered, Representation, Stamp};
+pub use cache::{
+    Encoding, FeedCache, FeedError, FeedLimits, Rendered, Representation, Stamp, log_position,
+};
 pub use opml::render_opml;
 pub use view::{ItemView, Site};
 
@@ -84,8 +86,33 @@ pub struct FeedMeta<'a> {
     pub next_url: Option<String>,
     /// A tag: URI that names the feed forever.
     pub id: String,
-    /// The newest `updated` among the items (or a fixed time for an empty feed).
+    /// The newest `updated` among the items and retractions (or a fixed time for an
+    /// empty feed).
     pub updated: DateTime<Utc>,
+    /// Entries retracted from this feed (Atom only: RFC 6721 `at:deleted-entry`).
+    pub deleted: Vec<DeletedEntry>,
+}
+
+/// An entry retracted from a feed, as RFC 6721 describes it.
+#[derive(Debug, Clone)]
+pub struct DeletedEntry {
+    /// Exactly the entry's Atom `id`.
+    pub ref_id: String,
+    /// When it was retracted.
+    pub when: DateTime<Utc>,
+    /// Why, when the newsroom said.
+    pub comment: Option<String>,
+}
+
+impl DeletedEntry {
+    /// The deleted entry `tombstone` stands for, on `site`.
+    pub fn of(site: &Site, tombstone: &crate::history::Tombstone) -> DeletedEntry {
+        DeletedEntry {
+            ref_id: site.entry_id(&tombstone.id),
+            when: tombstone.when,
+            comment: tombstone.reason.clone(),
+        }
+    }
 }
 
 impl<'a> FeedMeta<'a> {
@@ -120,6 +147,7 @@ impl<'a> FeedMeta<'a> {
             next_url: None,
             id: site.feed_id(scope),
             updated: site.started,
+            deleted: Vec::new(),
         }
     }
 
@@ -174,7 +202,12 @@ pub fn render_capped(
     let mut kept = items.len();
     loop {
         let mut meta = meta.clone();
-        if let Some(newest) = items[..kept].iter().map(|i| i.updated).max() {
+        let newest = items[..kept]
+            .iter()
+            .map(|i| i.updated)
+            .chain(meta.deleted.iter().map(|d| d.when))
+            .max();
+        if let Some(newest) = newest {
             meta.updated = newest;
         }
         let bytes = render(&meta, &items[..kept]);

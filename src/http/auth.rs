@@ -30,3 +30,20 @@ impl FromRequestParts<AppState> for WriteAccess {
         }
     }
 }
+
+/// Whether the request carried an accepted bearer token: reads are public, but a
+/// newsroom's token shows it more (scheduled articles). A wrong token is still a 401.
+pub struct MaybeWriteAccess(pub bool);
+
+impl FromRequestParts<AppState> for MaybeWriteAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.get(AUTHORIZATION).is_none() {
+            return Ok(MaybeWriteAccess(false));
+        }
+        WriteAccess::from_request_parts(parts, state)
+            .await
+            .map(|_| MaybeWriteAccess(true))
+    }
+}

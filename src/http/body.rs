@@ -52,6 +52,17 @@ impl BodyKind for CategoryBody {
     }
 }
 
+/// Why an article is retracted (`DELETE /api/articles/{id}`).
+pub struct RetractionBody;
+
+impl BodyKind for RetractionBody {
+    const WHAT: &'static str = "retraction";
+    const LIMIT_KEY: &'static str = "limits.max_retraction_request_bytes";
+    fn limit(limits: &LimitSettings) -> usize {
+        limits.max_retraction_request_bytes
+    }
+}
+
 /// The request body as bytes, read up to `K`'s limit.
 pub struct Limited<K>(pub Bytes, pub PhantomData<K>);
 

@@ -8,8 +8,8 @@ use super::auth::WriteAccess;
 use super::body::{self, BulkBody, Limited};
 use super::openapi::{ErrorBody, WriteRefusals};
 use super::{ApiError, AppState, blocking};
-use crate::article::{ArticleInput, input_from_value};
-use crate::ingest::{BatchReport, RawItem, parse_lines};
+use crate::article::ArticleInput;
+use crate::ingest::{BatchReport, RawItem, line_from_value, parse_lines};
 
 /// Stores the valid items and reports the invalid ones by index and field.
 /// 200 when anything was stored or nothing was sent, 422 when every item failed.
@@ -45,7 +45,7 @@ pub async fn post(
             .into_iter()
             .map(|v| RawItem {
                 line: None,
-                input: input_from_value(v),
+                input: line_from_value(v),
             })
             .collect()
     } else {

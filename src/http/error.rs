@@ -35,6 +35,24 @@ pub enum ApiError {
         message: String,
         known: Option<Vec<String>>,
     },
+    /// 410: the article was retracted (while its tombstone lasts).
+    #[error("retracted")]
+    Retracted {
+        when: chrono::DateTime<chrono::Utc>,
+        reason: Option<String>,
+    },
+    /// 410: the change log no longer holds entries after `since`.
+    #[error(
+        "the change log no longer holds entries after {since}; resynchronise from the feeds, then read from {oldest}"
+    )]
+    ChangesGone { since: u64, oldest: u64 },
+    /// 503 with `Retry-After`: a part of the service is not ready yet, or busy.
+    #[error("{message}")]
+    Unavailable {
+        error: &'static str,
+        message: String,
+        retry_after_secs: u32,
+    },
     /// 401: no bearer token, or a wrong one.
     #[error("a valid bearer token is required: send Authorization: Bearer <token>")]
     Unauthorized,
@@ -98,6 +116,18 @@ impl ApiError {
                 }
                 (StatusCode::NOT_FOUND, body)
             }
+            Retracted { when, reason } => (
+                StatusCode::GONE,
+                json!({"error": "retracted", "when": when, "reason": reason}),
+            ),
+            ChangesGone { oldest, .. } => (
+                StatusCode::GONE,
+                json!({"error": "changes_gone", "message": msg, "oldest": oldest}),
+            ),
+            Unavailable { error, .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": error, "message": msg}),
+            ),
             Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 json!({"error": "unauthorized", "message": msg}),
@@ -152,10 +182,17 @@ impl IntoResponse for ApiError {
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            // Import scripts back off instead of hammering a failing disk.
+            // Clients back off instead of hammering: a failing disk for a minute, a
+            // part still starting or busy for a few seconds.
+            let secs = match &self {
+                ApiError::Unavailable {
+                    retry_after_secs, ..
+                } => *retry_after_secs,
+                _ => 60,
+            };
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if matches!(self, ApiError::Unauthorized) {
             response

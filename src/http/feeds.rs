@@ -128,6 +128,12 @@ async fn answer(
     })?;
     let page = super::bounded_param("page", q.page.as_deref(), 1, MAX_PAGE)?;
     match state.feeds.get(&scope, format, page).await? {
+        Some(rendered) if page == 1 => {
+            match super::delta::answer(state, &scope, format, &rendered, headers).await {
+                Some(delta) => Ok(delta),
+                None => Ok(respond(state, format, &rendered, headers)),
+            }
+        }
         Some(rendered) => Ok(respond(state, format, &rendered, headers)),
         None if matches!(scope, Scope::Tag(_)) && page == 1 => Err(ApiError::not_found(
             format!("no article has the tag {scope}"),

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::extract::Query;
 
 /// `GET /healthz`: 200 while the process serves requests.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
@@ -14,31 +15,50 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: 200 once the store is open and the related index is loaded (the
-/// server listens only after both, so this fails only if the index is missing).
+/// `?require=` of `/readyz`.
+#[derive(serde::Deserialize)]
+pub struct ReadyQuery {
+    require: Option<String>,
+}
+
+/// `GET /readyz`: 200 while the server serves feeds, sitemaps and the article API,
+/// which it does as soon as the store is open; `parts` says what each part is doing
+/// (`related` is `building` for a while after a start), so an orchestrator can
+/// route on it. `?require=related` answers 503 until related stories are ready too.
 /// A disk that refuses writes shows as `"writable": false` but keeps the 200: reads
 /// still work, and taking the instance out of rotation would stop them too.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
+    params(("require" = Option<String>, Query, description = "`related`: ready only once related stories are")),
     responses(
-        (status = 200, description = "Ready; `writable` says whether the disk takes writes", body = Object),
-        (status = 503, description = "Still starting", body = Object)))]
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+        (status = 200, description = "Ready; `parts` per part, `writable` whether the disk takes writes", body = Object),
+        (status = 503, description = "A required part is not ready yet", body = Object)))]
+pub async fn readyz(
+    State(state): State<AppState>,
+    Query(q): Query<ReadyQuery>,
+) -> (StatusCode, Json<Value>) {
     let store = state.ingest.store();
-    let articles = store.article_count();
-    match state.ingest.related() {
-        Some(index) => {
-            let indexed = index.len();
-            let failure = store.write_failure();
-            let mut body = json!({"status": "ready", "articles": articles, "indexed": indexed,
-                                  "writable": failure.is_none()});
-            if let Some(reason) = failure {
-                body["write_failure"] = json!(reason);
-            }
-            (StatusCode::OK, Json(body))
-        }
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "starting", "articles": articles})),
-        ),
+    let related = state.ingest.related();
+    let failure = store.write_failure();
+    let mut body = json!({
+        "status": "ready",
+        "articles": store.article_count(),
+        "parts": {
+            "feeds": "ready",
+            "articles": "ready",
+            "related": if related.is_some() { "ready" } else if state.ingest.related_state().is_building() { "building" } else { "off" },
+        },
+        "writable": failure.is_none(),
+    });
+    if let Some(index) = &related {
+        body["indexed"] = json!(index.len());
     }
+    if let Some(reason) = failure {
+        body["write_failure"] = json!(reason);
+    }
+    let required = q.require.as_deref() == Some("related");
+    if required && related.is_none() {
+        body["status"] = json!("starting");
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
+    }
+    (StatusCode::OK, Json(body))
 }

@@ -54,7 +54,8 @@ where
 }
 
 fn hit(state: &AppState, req: &Request) -> Option<Response> {
-    if req.method() != Method::GET {
+    // Delta requests (RFC 3229) need the change log: the router's handler answers.
+    if req.method() != Method::GET || req.headers().contains_key("a-im") {
         return None;
     }
     let started = Instant::now();

@@ -5,7 +5,9 @@ mod auth;
 mod body;
 mod bulk;
 mod categories;
+mod changes;
 mod conditional;
+mod delta;
 mod error;
 mod export;
 mod extract;
@@ -51,6 +53,7 @@ impl AppState {
             settings.feeds.max_age_secs, settings.feeds.stale_while_revalidate_secs
         );
         AppState(Arc::new(Shared {
+            waiting: Arc::new(tokio::sync::Semaphore::new(settings.changes.max_waiting)),
             metrics: Default::default(),
             feeds: Arc::new(feeds),
             feed_cache_control: HeaderValue::from_str(&cache_control)
@@ -83,6 +86,8 @@ pub struct Shared {
     pub settings: Arc<Settings>,
     /// The accepted write tokens.
     pub tokens: Arc<Tokens>,
+    /// Places for calls that wait for changes (`changes.max_waiting`).
+    pub waiting: Arc<tokio::sync::Semaphore>,
 }
 
 /// The whole service: every route, and the layers around them.
@@ -168,6 +173,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
             articles::delete_one
         ))
         .routes(routes!(related::related))
+        .routes(routes!(changes::changes))
         .routes(routes!(export::export))
         .routes(routes!(categories::list))
         .routes(routes!(categories::get_one, categories::put_one))

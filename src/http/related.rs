@@ -32,7 +32,8 @@ pub struct RelatedParams {
         (status = 200, description = "Related by content, then the newest in the same section", body = RelatedAnswer),
         (status = 304, description = "Not modified since If-None-Match"),
         (status = 400, description = "A bad parameter, named", body = ErrorBody),
-        (status = 404, description = "No such article", body = ErrorBody)))]
+        (status = 404, description = "No such article", body = ErrorBody),
+        (status = 503, description = "The index is still being built (at start); retry after Retry-After", body = ErrorBody)))]
 pub async fn related(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -67,9 +68,15 @@ pub async fn related(
     let ingest = state.ingest.clone();
     let answer = blocking(move || {
         let Some(index) = ingest.related() else {
-            return Err(ApiError::Internal("no related index".into()));
+            return Err(ApiError::Unavailable {
+                error: "related_not_ready",
+                message: "the related-stories index is being built from the store; \
+                          feeds and the article API already serve"
+                    .into(),
+                retry_after_secs: 5,
+            });
         };
-        related_for(ingest.store(), index, ingest.catalog(), &id, &query)?
+        related_for(ingest.store(), &index, ingest.catalog(), &id, &query)?
             .ok_or_else(|| ApiError::not_found(format!("no article with id {id:?}"), None))
     })
     .await?;

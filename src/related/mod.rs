@@ -7,8 +7,11 @@
 //! counts every term first, so the chosen terms use the final frequencies.
 
 mod index;
+mod live;
 mod sketch;
 mod tokenize;
+
+pub use live::LiveIndex;
 
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{Mutex, RwLock};
@@ -56,15 +59,22 @@ impl IndexBuilder {
         self.counted.fetch_add(chunk.len() as u32, Relaxed);
     }
 
-    /// Second pass: index the chunk.
-    pub fn add(&self, chunk: &[ArticleText<'_>]) {
+    /// Second pass: index the chunk, but for the articles `skip` names (ones
+    /// written while the build runs, which the finish indexes as they are then).
+    pub fn add(&self, chunk: &[ArticleText<'_>], skip: impl Fn(&str) -> bool) {
         let n = self.counted.load(Relaxed);
         let prepared: Vec<_> = chunk
             .iter()
-            .map(|a| index::with_profile(a, |p| index::prepare(&self.df, n, p, 2)))
+            .filter(|a| !skip(&a.id))
+            .map(|a| {
+                (
+                    a,
+                    index::with_profile(a, |p| index::prepare(&self.df, n, p, 2)),
+                )
+            })
             .collect();
         let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
-        for (a, p) in chunk.iter().zip(prepared) {
+        for (a, p) in prepared {
             index.insert(a, p);
         }
     }
@@ -110,6 +120,14 @@ impl RelatedIndex {
     pub fn saved_counts(&self) -> Vec<u8> {
         let index = self.inner.read().unwrap_or_else(|e| e.into_inner());
         index.df.to_bytes(index::terms_stamp())
+    }
+
+    /// Whether article `id` is indexed.
+    pub fn contains(&self, id: &str) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(id)
     }
 
     /// The number of indexed articles.

@@ -128,6 +128,7 @@ mod tests {
         let replaced = store
             .put_many(&[first.clone(), second, sample("a1", "kinh-te")])
             .unwrap();
+        let replaced: Vec<_> = replaced.into_iter().map(|s| s.was_public).collect();
         assert_eq!(replaced, vec![None, Some(first), None]);
         assert_eq!(store.article_count(), 2);
         let report = store.check().unwrap();

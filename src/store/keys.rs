@@ -3,8 +3,14 @@
 //! ```text
 //! meta/schema                       u32 BE: schema version
 //! meta/related-counts               related index term counts, saved at shutdown
-//! a/{id}                            article JSON
+//! a/{id}                            public article JSON
 //! x/{scope}\0{time:8}{id}           empty: index of a scope, ordered by published time
+//! s/{id}                            scheduled article JSON: not public until its time
+//! q/{time:8}{id}                    empty: the schedule, by published time
+//! t/{id}                            tombstone JSON of a retracted article
+//! y/{scope}\0{time:8}{id}           empty: tombstones of a scope, by retraction time
+//! l/{seq:8}                         change log entry JSON, by sequence number
+//! c/{name}                          u64 BE: a change-log consumer's cursor
 //! k/{slug}                          category JSON, for categories set at run time
 //! ```
 //! Times are UTC microseconds with the sign bit flipped, big-endian, so that byte
@@ -18,6 +24,64 @@ pub const RELATED_COUNTS: &[u8] = b"meta/related-counts";
 pub const ARTICLE_PREFIX: &[u8] = b"a/";
 pub const INDEX_PREFIX: &[u8] = b"x/";
 pub const CATEGORY_PREFIX: &[u8] = b"k/";
+pub const SCHEDULED_PREFIX: &[u8] = b"s/";
+pub const QUEUE_PREFIX: &[u8] = b"q/";
+pub const TOMBSTONE_PREFIX: &[u8] = b"t/";
+pub const BURIED_PREFIX: &[u8] = b"y/";
+pub const LOG_PREFIX: &[u8] = b"l/";
+pub const CURSOR_PREFIX: &[u8] = b"c/";
+
+/// The key of scheduled article `id`.
+pub fn scheduled(id: &str) -> Vec<u8> {
+    [SCHEDULED_PREFIX, id.as_bytes()].concat()
+}
+
+/// The schedule entry of article `id`, due at `micros`.
+pub fn queued(micros: i64, id: &str) -> Vec<u8> {
+    [QUEUE_PREFIX, &encode_time(micros), id.as_bytes()].concat()
+}
+
+/// Splits a schedule key back into (time, id).
+pub fn decode_queued(key: &[u8]) -> Option<(i64, String)> {
+    decode_entry(QUEUE_PREFIX.len(), key)
+}
+
+/// The key of the tombstone of article `id`.
+pub fn tombstone(id: &str) -> Vec<u8> {
+    [TOMBSTONE_PREFIX, id.as_bytes()].concat()
+}
+
+/// The prefix of every tombstone entry of a scope.
+pub fn buried_prefix(scope: &Scope) -> Vec<u8> {
+    let mut k = BURIED_PREFIX.to_vec();
+    k.extend_from_slice(scope_name(scope).as_bytes());
+    k.push(0);
+    k
+}
+
+/// The tombstone entry of article `id`, retracted at `micros`, in `scope`.
+pub fn buried(scope: &Scope, micros: i64, id: &str) -> Vec<u8> {
+    let mut k = buried_prefix(scope);
+    k.extend_from_slice(&encode_time(micros));
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// The key of change log entry `seq`.
+pub fn log(seq: u64) -> Vec<u8> {
+    [LOG_PREFIX, &seq.to_be_bytes()[..]].concat()
+}
+
+/// The sequence number in a change log key.
+pub fn decode_log(key: &[u8]) -> Option<u64> {
+    let bytes = key.get(LOG_PREFIX.len()..)?;
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// The key of consumer `name`'s cursor.
+pub fn cursor(name: &str) -> Vec<u8> {
+    [CURSOR_PREFIX, name.as_bytes()].concat()
+}
 
 /// The key of article `id`.
 pub fn article(id: &str) -> Vec<u8> {

@@ -107,6 +107,23 @@ impl Store {
         )
     }
 
+    /// Public article `id`, read but not decoded, if it is in `scope`.
+    pub fn record_in(&self, scope: &Scope, id: &str) -> Result<Option<Record>, StoreError> {
+        let raw = self
+            .db
+            .get(keys::article(id))
+            .map_err(sled_err(format!("load article {id}")))?;
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let record = Record {
+            id: id.to_string(),
+            raw,
+        };
+        let article = record.decode()?;
+        Ok(Scope::of(&article).contains(scope).then_some(record))
+    }
+
     /// Page `offset..offset+limit` of `scope`, newest first, read but not decoded.
     /// Skips keys, not articles.
     pub fn page(

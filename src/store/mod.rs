@@ -15,12 +15,15 @@
 mod articles;
 mod categories;
 mod check;
+mod history;
 mod keys;
 mod listing;
 mod open;
 mod ranges;
 mod saved;
 mod scan;
+mod schedule;
+mod write;
 
 #[cfg(test)]
 mod fixtures;
@@ -31,7 +34,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::scope::Scope;
 
+pub use articles::{Deleted, Stored};
 pub use check::CheckReport;
+pub use history::Since;
 pub use listing::{Cursor, Record};
 
 /// The version of the key layout this build writes.
@@ -118,6 +123,9 @@ pub struct Store {
     saved_counts: Arc<Mutex<Option<Vec<u8>>>>,
     /// Set while saved counts are on disk: the next write removes them.
     counts_on_disk: Arc<AtomicBool>,
+    /// The newest change log entry's number, and its watchers.
+    log_head: Arc<AtomicU64>,
+    log_watch: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {

@@ -29,6 +29,7 @@ impl Store {
         // In parallel: at 1,000,000 articles one thread took 3 s, all of it loading
         // sled's pages.
         let count = ranges::count(&db, keys::ARTICLE_PREFIX, crate::par::workers())?;
+        let head = log_head(&db)?;
         Ok(Store {
             db,
             writer: Arc::new(Mutex::new(())),
@@ -38,6 +39,8 @@ impl Store {
             write_failure: Arc::default(),
             saved_counts: Arc::new(Mutex::new(saved_counts)),
             counts_on_disk: Arc::default(),
+            log_head: Arc::new(AtomicU64::new(head)),
+            log_watch: Arc::new(tokio::sync::watch::Sender::new(head)),
         })
     }
 
@@ -104,6 +107,21 @@ fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
                 return Err(StoreError::NewerSchema { found });
             }
             Ok(())
+        }
+    }
+}
+
+/// The newest change log entry's number: retention always keeps that entry, so the
+/// numbering goes on across restarts.
+fn log_head(db: &sled::Db) -> Result<u64, StoreError> {
+    match db.scan_prefix(keys::LOG_PREFIX).keys().next_back() {
+        None => Ok(0),
+        Some(key) => {
+            let key = key.map_err(sled_err("read the change log"))?;
+            keys::decode_log(&key).ok_or_else(|| StoreError::Corrupt {
+                what: "change log".into(),
+                reason: "undecodable key".into(),
+            })
         }
     }
 }

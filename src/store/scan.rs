@@ -18,10 +18,11 @@ impl Store {
     /// Hands every article to `f`, in chunks and in no particular order, from
     /// `workers` threads that share one scan. Reading and decoding run on the workers
     /// too: read in one thread, they were a third of an index build, and it ran on
-    /// little more than one core of two. Stops at the first error.
+    /// little more than one core of two. Stops at the first error, or once `f`
+    /// returns false (the work was called off).
     pub fn scan_parallel<F>(&self, workers: usize, f: F) -> Result<(), StoreError>
     where
-        F: Fn(&[ArticleText<'_>]) + Sync,
+        F: Fn(&[ArticleText<'_>]) -> bool + Sync,
     {
         /// Small enough that workers stay busy to the end, large enough that the
         /// shared scan's lock is rarely contended.
@@ -51,7 +52,8 @@ impl Store {
                 let chunk: Result<Vec<ArticleText>, _> =
                     raw.iter().map(|(k, v)| decode(&record_id(k), v)).collect();
                 match chunk {
-                    Ok(chunk) => f(&chunk),
+                    Ok(chunk) if f(&chunk) => {}
+                    Ok(_) => return,
                     Err(e) => return fail(e),
                 }
             }
@@ -103,6 +105,7 @@ mod tests {
                 for a in chunk {
                     seen.push((a.id.to_string(), a.content_html.to_string()));
                 }
+                true
             })
             .unwrap();
         let mut seen = seen.into_inner().unwrap();
@@ -122,7 +125,7 @@ mod tests {
             .db
             .insert(keys::article("bad"), &b"{not json"[..])
             .unwrap();
-        let err = store.scan_parallel(2, |_| {}).unwrap_err();
+        let err = store.scan_parallel(2, |_| true).unwrap_err();
         assert!(
             matches!(&err, StoreError::Corrupt { what, .. } if what == "article bad"),
             "{err}"

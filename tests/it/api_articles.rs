@@ -62,13 +62,15 @@ async fn unknown_article_is_a_json_404() {
 }
 
 #[tokio::test]
-async fn delete_removes_the_article_and_answers_404_after() {
+async fn delete_retracts_the_article_and_answers_410_after() {
     let app = spawn_app().await;
     app.put_ok(&article("xoa", "xa-hoi", 0)).await;
 
     assert_eq!(app.delete_article("xoa").await, 204);
     assert_eq!(app.delete_article("xoa").await, 404);
-    app.get_json("/api/articles/xoa", 404).await;
+    let gone = app.get_json("/api/articles/xoa", 410).await;
+    assert_eq!(gone["error"], "retracted");
+    assert!(gone["when"].is_string() && gone["reason"].is_null(), "{gone}");
     let list = app.get_json("/api/articles?category=xa-hoi", 200).await;
     assert!(ids(&list).is_empty());
 }

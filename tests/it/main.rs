@@ -11,6 +11,7 @@ mod cli;
 mod common;
 mod crash_loop;
 mod durability;
+mod embargo;
 mod feeds_content;
 mod feeds_encoding;
 mod feeds_http;

@@ -149,6 +149,7 @@ proptest! {
             default_language: &world.settings.site.language,
             max_body_bytes: world.settings.limits.max_body_bytes,
             html: &world.html,
+            now: chrono::Utc::now(),
         };
         let input: ArticleInput = match serde_json::from_value(doc) {
             Ok(input) => input,

@@ -317,8 +317,9 @@ async fn headers_suit_browser_widgets_and_caches() {
 
 #[tokio::test]
 async fn counts_saved_at_shutdown_build_the_same_index_as_counting() {
-    use herald::app::{TermCounts, build_related};
-    use herald::related::{Hit, RelatedIndex};
+    use herald::category::Catalog;
+    use herald::ingest::{Ingest, TermCounts};
+    use herald::related::{Hit, LiveIndex, RelatedIndex};
     use herald::store::Store;
 
     let app = spawn_app().await;
@@ -337,14 +338,20 @@ async fn counts_saved_at_shutdown_build_the_same_index_as_counting() {
             })
             .collect()
     };
-    let store = crate::common::open_store(&data);
-    let (index, counts) = build_related(&store).unwrap();
+    let settings = crate::common::test_settings(dir.path());
+    let build = || {
+        let store = crate::common::open_store(&data);
+        let catalog = Catalog::new(&settings.categories, store.categories().unwrap());
+        let ingest = Ingest::new(store.clone(), catalog, LiveIndex::building(), &settings);
+        let counts = ingest.build_related().unwrap();
+        (store, ingest.related().expect("built"), counts)
+    };
+    let (store, index, counts) = build();
     assert_eq!(counts, TermCounts::Saved, "a graceful stop saves them");
     let with_saved = related_of_all(&store, &index);
-    drop(store);
+    drop((store, index));
 
-    let store = crate::common::open_store(&data);
-    let (index, counts) = build_related(&store).unwrap();
+    let (store, index, counts) = build();
     assert_eq!(counts, TermCounts::Counted, "the last open took them");
     assert_eq!(with_saved, related_of_all(&store, &index));
     assert!(

@@ -82,6 +82,16 @@ fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
     let mut served = serve_binary_with(&data, &[], limit_file_size);
     let base = format!("http://{}", served.addr);
 
+    // A feed readers poll, rendered while the disk still worked: once writes fail,
+    // sled may fail reads that tidy its pages too, and then the last render serves.
+    let feed_url = format!("{base}/feeds/category/kinh-te/atom.xml");
+    client
+        .put(format!("{base}/api/articles/dau"))
+        .bearer_auth(TOKEN)
+        .json(&article("dau", "kinh-te", 0))
+        .send()
+        .unwrap();
+    assert_eq!(client.get(&feed_url).send().unwrap().status(), 200);
     let (acknowledged, refused) = fill_until_refused(&client, &base);
     assert!(
         !acknowledged.is_empty(),
@@ -112,10 +122,7 @@ fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
         .unwrap();
     assert_eq!(delete.status(), 503);
     assert_all_readable(&client, &base, &acknowledged);
-    let feed = client
-        .get(format!("{base}/feeds/category/kinh-te/atom.xml"))
-        .send()
-        .unwrap();
+    let feed = client.get(&feed_url).send().unwrap();
     assert_eq!(feed.status(), 200);
     let ready: serde_json::Value = client
         .get(format!("{base}/readyz"))

@@ -64,15 +64,22 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// A document rendered at `stamp` as `identity`, holding `items` items.
+    /// A document rendered at `stamp` as `identity`, holding `items` items; with
+    /// `log_head`, the change log's head when its page was read, which its ETags
+    /// carry so that a later request can ask for what changed since (RFC 3229).
     pub fn new(
         stamp: Stamp,
         identity: Vec<u8>,
         last_modified: DateTime<Utc>,
         items: usize,
         polled: bool,
+        log_head: Option<u64>,
     ) -> Rendered {
-        let tag = crate::etag::tag(&identity);
+        let hash = crate::etag::tag(&identity);
+        let tag = match log_head {
+            Some(seq) => format!("{hash}.{seq}"),
+            None => hash,
+        };
         Rendered {
             stamp,
             identity: Representation {
@@ -81,7 +88,10 @@ impl Rendered {
             },
             gzip: OnceLock::new(),
             br: OnceLock::new(),
-            last_modified_http: httpdate::fmt_http_date(last_modified.into()).into(),
+            // HTTP dates start in 1970 for httpdate (which panics before): an archive
+            // article from earlier says 1970 in Last-Modified, and in nothing else.
+            last_modified_http: httpdate::fmt_http_date(last_modified.max(DateTime::UNIX_EPOCH).into())
+                .into(),
             tag,
             last_modified,
             items,
@@ -92,6 +102,11 @@ impl Rendered {
     /// What the document was rendered from.
     pub fn stamp(&self) -> Stamp {
         self.stamp
+    }
+
+    /// The change log position this document's ETags name, if any.
+    pub fn log_head(&self) -> Option<u64> {
+        log_position(&self.tag)
     }
 
     /// The validator every encoding's ETag starts with, unquoted.
@@ -139,4 +154,9 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
         enc.write_all(bytes).expect("writing to a Vec cannot fail");
     }
     out
+}
+
+/// The change log position in a feed's ETag validator (`{hash}.{seq}`), if any.
+pub fn log_position(tag: &str) -> Option<u64> {
+    tag.split_once('.')?.1.parse().ok()
 }

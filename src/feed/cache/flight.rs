@@ -23,6 +23,14 @@ impl Slot {
         current.as_ref().filter(|r| r.stamp() == stamp).cloned()
     }
 
+    /// The current document, fresh or not.
+    pub(super) fn last(&self) -> Option<Arc<Rendered>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// The document at the stamp `now` gives: the current one when fresh, else the
     /// one `render` makes, unless another request is rendering already, in which
     /// case this one waits for that render and looks again. `render` runs at most

@@ -7,8 +7,10 @@
 //! for it. By job:
 //! - [`flight`]: the slots, where one request renders and the others wait;
 //! - [`page`]: building one page from the store;
-//! - [`encoded`]: the rendered document and its encodings, each with its ETag.
+//! - [`encoded`]: the rendered document and its encodings, each with its ETag;
+//! - [`delta`]: what changed in a first page since an earlier version (RFC 3229).
 
+mod delta;
 mod encoded;
 mod flight;
 mod page;
@@ -19,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use encoded::{Encoding, Rendered, Representation};
+pub use encoded::{Encoding, Rendered, Representation, log_position};
 
 use super::memo::ViewMemo;
 use super::{Format, Site};
@@ -61,13 +63,34 @@ pub struct CacheStats {
     pub renders: AtomicU64,
 }
 
+/// How much a feed page holds.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedLimits {
+    /// Items per page.
+    pub items: usize,
+    /// Bytes per document at most; the oldest items are dropped to fit.
+    pub max_bytes: usize,
+    /// Days a retraction's tombstone stays in the Atom feeds.
+    pub tombstone_days: u32,
+}
+
+impl FeedLimits {
+    /// The limits `feeds.*` sets.
+    pub fn from_settings(settings: &crate::config::Settings) -> FeedLimits {
+        FeedLimits {
+            items: settings.feeds.items,
+            max_bytes: settings.feeds.max_bytes,
+            tombstone_days: settings.feeds.tombstone_days,
+        }
+    }
+}
+
 /// The feed cache; shared by every request.
 pub struct FeedCache {
     site: Site,
     store: Store,
     catalog: Catalog,
-    page_size: usize,
-    max_bytes: usize,
+    limits: FeedLimits,
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
     views: ViewMemo,
     /// Where polled feeds' compressed forms are kept.
@@ -77,22 +100,20 @@ pub struct FeedCache {
 }
 
 impl FeedCache {
-    /// A cache over `store`, with pages of `page_size` items and at most `max_bytes`,
-    /// keeping the compressed forms of polled feeds in `spool`.
+    /// A cache over `store`, with pages within `limits`, keeping the compressed
+    /// forms of polled feeds in `spool`.
     pub fn new(
         site: Site,
         store: Store,
         catalog: Catalog,
-        page_size: usize,
-        max_bytes: usize,
+        limits: FeedLimits,
         spool: Spool,
     ) -> Self {
         FeedCache {
             site,
             store,
             catalog,
-            page_size,
-            max_bytes,
+            limits,
             slots: Mutex::new(HashMap::new()),
             views: ViewMemo::default(),
             spool,
@@ -119,12 +140,21 @@ impl FeedCache {
         let key = (scope.clone(), format, page);
         let slot = self.slot(key.clone());
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
-        let rendered = slot
+        let rendered = match slot
             .get_or_render(
                 || self.stamp(scope),
                 |stamp| self.render_off_thread(key, stamp),
             )
-            .await?;
+            .await
+        {
+            // The disk refuses writes, and sled fails some reads then too (those
+            // that would tidy its pages): the last render is better than nothing.
+            Err(FeedError::Store(e)) if e.io_reason().is_some() && slot.last().is_some() => {
+                tracing::warn!(error = %e, feed = %scope, "the store failed; serving the last render");
+                return Ok(slot.last());
+            }
+            other => other?,
+        };
         match &rendered {
             Some(r) => {
                 let (r, spool) = (Arc::clone(r), self.spool.clone());

@@ -4,11 +4,16 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use chrono::Utc;
+
 use super::{FeedCache, Rendered, Stamp};
 use crate::category::Category;
-use crate::feed::{FeedMeta, Format, ItemView, render_capped};
+use crate::feed::{DeletedEntry, FeedMeta, Format, ItemView, render_capped};
 use crate::scope::Scope;
 use crate::store::{Record, StoreError};
+
+/// Most tombstones one feed carries, newest first.
+const MAX_TOMBSTONES: usize = 50;
 
 impl FeedCache {
     /// Reads page `page` of `scope` from the store and renders it in `format`;
@@ -21,17 +26,59 @@ impl FeedCache {
         stamp: Stamp,
     ) -> Result<Option<Rendered>, StoreError> {
         self.stats.renders.fetch_add(1, Ordering::Relaxed);
-        let offset = (page - 1).saturating_mul(self.page_size);
-        let mut records = self.store.page(scope, offset, self.page_size + 1)?;
-        let has_next = records.len() > self.page_size;
-        records.truncate(self.page_size);
-        if records.is_empty() && (page > 1 || matches!(scope, Scope::Tag(_))) {
+        // Read before the page: a write after it is then in the page, or in a delta
+        // from this version, or both, but never in neither.
+        let log_head = self.store.log_head();
+        let size = self.limits.items;
+        let offset = (page - 1).saturating_mul(size);
+        let mut records = self.store.page(scope, offset, size + 1)?;
+        let has_next = records.len() > size;
+        records.truncate(size);
+        let deleted = if page == 1 && format == Format::Atom {
+            self.deleted_entries(scope)?
+        } else {
+            Vec::new()
+        };
+        if records.is_empty() && deleted.is_empty() && (page > 1 || matches!(scope, Scope::Tag(_)))
+        {
             return Ok(None);
         }
         let views = records
             .iter()
             .map(|r| self.view(r, stamp.catalog))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut meta = self.meta(scope, format, page, &views);
+        if has_next {
+            meta = meta.with_next(page);
+        }
+        meta.deleted = deleted;
+        let (identity, kept) = render_capped(&meta, &views, self.limits.max_bytes);
+        let last_modified = views[..kept]
+            .iter()
+            .map(|v| v.updated)
+            .chain(meta.deleted.iter().map(|d| d.when))
+            .max()
+            .unwrap_or(self.site.started);
+        // Only a first page can answer a delta, so only its ETags name a log position.
+        let log_head = (page == 1).then_some(log_head);
+        Ok(Some(Rendered::new(
+            stamp,
+            identity,
+            last_modified,
+            kept,
+            page == 1 && !matches!(scope, Scope::Tag(_)),
+            log_head,
+        )))
+    }
+
+    /// The metadata of page `page` of `scope`, whose entries are `views`.
+    pub(super) fn meta<'s>(
+        &'s self,
+        scope: &Scope,
+        format: Format,
+        page: usize,
+        views: &[Arc<ItemView>],
+    ) -> FeedMeta<'s> {
         let label = match scope {
             Scope::Category(slug) => Some(self.section(slug).title),
             // Show the tag as an editor wrote it, not its lowercased key.
@@ -42,28 +89,21 @@ impl FeedCache {
                 .cloned(),
             Scope::All => None,
         };
-        let mut meta = FeedMeta::new(&self.site, format, scope, label.as_deref(), page);
-        if has_next {
-            meta = meta.with_next(page);
-        }
-        let (identity, kept) = render_capped(&meta, &views, self.max_bytes);
-        let last_modified = views[..kept]
+        FeedMeta::new(&self.site, format, scope, label.as_deref(), page)
+    }
+
+    /// The RFC 6721 tombstones of `scope` still within their days, newest first.
+    pub(super) fn deleted_entries(&self, scope: &Scope) -> Result<Vec<DeletedEntry>, StoreError> {
+        let since = Utc::now() - chrono::Duration::days(self.limits.tombstone_days.into());
+        let tombstones = self.store.tombstones(scope, since, MAX_TOMBSTONES)?;
+        Ok(tombstones
             .iter()
-            .map(|v| v.updated)
-            .max()
-            .unwrap_or(self.site.started);
-        let polled = page == 1 && !matches!(scope, Scope::Tag(_));
-        Ok(Some(Rendered::new(
-            stamp,
-            identity,
-            last_modified,
-            kept,
-            polled,
-        )))
+            .map(|t| DeletedEntry::of(&self.site, t))
+            .collect())
     }
 
     /// The view of `record`, made at most once per stored version and catalog.
-    fn view(&self, record: &Record, catalog: u64) -> Result<Arc<ItemView>, StoreError> {
+    pub(super) fn view(&self, record: &Record, catalog: u64) -> Result<Arc<ItemView>, StoreError> {
         let digest = record.digest();
         if let Some(view) = self.views.get(&record.id, digest, catalog) {
             return Ok(view);

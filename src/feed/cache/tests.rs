@@ -17,8 +17,11 @@ fn setup() -> (tempfile::TempDir, Arc<FeedCache>, Store, Catalog) {
         Site::from_settings(&settings),
         store.clone(),
         catalog.clone(),
-        50,
-        2_000_000,
+        FeedLimits {
+            items: 50,
+            max_bytes: 2_000_000,
+            tombstone_days: 7,
+        },
         Spool::memory(),
     );
     (dir, Arc::new(cache), store, catalog)
@@ -36,6 +39,7 @@ fn article(id: &str, category: &str, catalog: &Catalog) -> Article {
         default_language: "vi",
         max_body_bytes: 1000,
         html: &html,
+        now: chrono::Utc::now(),
     };
     input.validate(&rules).unwrap()
 }

@@ -112,6 +112,11 @@ impl Index {
         self.free.push(slot);
     }
 
+    /// Whether article `id` is indexed.
+    pub fn contains(&self, id: &str) -> bool {
+        self.slots.contains_key(id)
+    }
+
     /// The number of indexed articles.
     pub fn len(&self) -> usize {
         self.live as usize

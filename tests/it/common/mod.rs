@@ -78,19 +78,37 @@ pub async fn spawn_app_in(
         .await
         .expect("server runs");
     });
-    TestApp {
+    let app = TestApp {
         addr,
         client: reqwest::Client::new(),
         dir,
         shutdown: Some(tx),
         handle: Some(handle),
-    }
+    };
+    app.wait_until_related_ready().await;
+    app
 }
 
 impl TestApp {
     /// The absolute URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Waits until related stories answer: the index builds once the server runs.
+    pub async fn wait_until_related_ready(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        // A client of its own that keeps no connection, which tests of connection
+        // limits would find taken.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        let url = self.url("/readyz?require=related");
+        while client.get(&url).send().await.unwrap().status() != 200 {
+            assert!(std::time::Instant::now() < deadline, "related never ready");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     /// GET `path`.
