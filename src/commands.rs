@@ -132,8 +132,8 @@ pub fn check(
     };
     writeln!(
         out,
-        "{} articles, {} index entries: {verdict}",
-        report.articles, report.index_entries
+        "{} articles, {} index entries: {verdict} ({} scheduled, {} change log entries)",
+        report.articles, report.index_entries, report.scheduled, report.log_entries
     )?;
     // Reindex cannot mend an article that does not decode; say so with the verdict.
     Ok(if repair {
@@ -177,9 +177,11 @@ pub fn import_file(
     };
     writeln!(
         err,
-        "imported {stored} articles ({} new, {} replaced), {} invalid lines{}",
+        "imported {stored} articles ({} new, {} replaced), {} sections, {} tombstones, {} invalid lines{}",
         report.created,
         report.replaced,
+        report.categories,
+        report.tombstones,
         report.failed.len(),
         if nothing {
             "; --strict: nothing stored"

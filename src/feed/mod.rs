@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use cache::{
-    Encoding, FeedCache, FeedError, FeedLimits, Rendered, Representation, Stamp, log_position,
+    Encoding, FeedCache, FeedError, FeedLimits, Rendered, Representation, Stamp, gzip, log_position,
 };
 pub use opml::render_opml;
 pub use view::{ItemView, Site};

@@ -42,6 +42,13 @@ pub async fn answer(
             return None;
         }
     };
+    // Deltas are made per request and small: gzip is worth it, br's slower start not.
+    let gzipped = super::feeds::Accepts::from(req).gzip;
+    let body = if gzipped {
+        crate::feed::gzip(&body)
+    } else {
+        body
+    };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::IM_USED;
     let headers = response.headers_mut();
@@ -61,6 +68,9 @@ pub async fn answer(
         HeaderValue::from_maybe_shared(rendered.last_modified_http.clone()).ok()?,
     );
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if gzipped {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     Some(response)
 }
 

@@ -30,6 +30,7 @@ pub struct PageQuery {
 #[utoipa::path(get, path = "/feeds/{file}", tag = "feeds", params(("file" = String, Path, description = "rss.xml, atom.xml or feed.json"), ("page" = Option<u32>, Query, description = "RFC 5005 page, from 1")),
     responses((status = 200, description = "The feed, possibly compressed as Accept-Encoding allows", content(
             (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "application/feed+json"))),
+        (status = 226, description = "With A-IM: feed and the ETag of an earlier first page: only what changed since (RFC 3229)"),
         (status = 304, description = "Not modified since If-None-Match or If-Modified-Since"),
         (status = 400, description = "A bad page number", body = ErrorBody),
         (status = 404, description = "No such feed file", body = ErrorBody)))]
@@ -47,6 +48,7 @@ pub async fn site(
     params(("slug" = String, Path, description = "Section slug"), ("file" = String, Path, description = "rss.xml, atom.xml or feed.json"), ("page" = Option<u32>, Query, description = "RFC 5005 page, from 1")),
     responses((status = 200, description = "The feed, possibly compressed as Accept-Encoding allows", content(
             (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "application/feed+json"))),
+        (status = 226, description = "With A-IM: feed and the ETag of an earlier first page: only what changed since (RFC 3229)"),
         (status = 304, description = "Not modified since If-None-Match or If-Modified-Since"),
         (status = 400, description = "A bad page number", body = ErrorBody),
         (status = 404, description = "Unknown section or feed file", body = ErrorBody)))]
@@ -71,6 +73,7 @@ pub async fn category(
     params(("tag" = String, Path, description = "A tag; other spellings redirect to its normal form"), ("file" = String, Path, description = "rss.xml, atom.xml or feed.json"), ("page" = Option<u32>, Query, description = "RFC 5005 page, from 1")),
     responses((status = 200, description = "The feed, possibly compressed as Accept-Encoding allows", content(
             (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "application/feed+json"))),
+        (status = 226, description = "With A-IM: feed and the ETag of an earlier first page: only what changed since (RFC 3229)"),
         (status = 304, description = "Not modified since If-None-Match or If-Modified-Since"),
         (status = 400, description = "A bad page number", body = ErrorBody),
         (status = 301, description = "The tag's normal form (NFC, lowercase)"),
@@ -204,13 +207,13 @@ fn shared_value(text: &Bytes) -> HeaderValue {
 }
 
 /// The compressed encodings a request accepts, honouring q=0 refusals.
-struct Accepts {
-    br: bool,
-    gzip: bool,
+pub(super) struct Accepts {
+    pub(super) br: bool,
+    pub(super) gzip: bool,
 }
 
 impl Accepts {
-    fn from(req: &HeaderMap) -> Accepts {
+    pub(super) fn from(req: &HeaderMap) -> Accepts {
         match req
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok())

@@ -27,6 +27,8 @@ mod write;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod lifecycle_tests;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -70,7 +70,10 @@ async fn delete_retracts_the_article_and_answers_410_after() {
     assert_eq!(app.delete_article("xoa").await, 404);
     let gone = app.get_json("/api/articles/xoa", 410).await;
     assert_eq!(gone["error"], "retracted");
-    assert!(gone["when"].is_string() && gone["reason"].is_null(), "{gone}");
+    assert!(
+        gone["when"].is_string() && gone["reason"].is_null(),
+        "{gone}"
+    );
     let list = app.get_json("/api/articles?category=xa-hoi", 200).await;
     assert!(ids(&list).is_empty());
 }

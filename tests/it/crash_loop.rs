@@ -1,5 +1,7 @@
 //! kill -9 in the middle of bulk imports, 20 times over: the store always reopens,
-//! keeps every acknowledged write, and its indexes agree with its articles.
+//! keeps every acknowledged write, its indexes agree with its articles, and every
+//! stored article's last change log entry describes the version stored (no write
+//! without its entry, no entry without its write).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -99,6 +101,7 @@ fn kill_9_during_bulk_imports_loses_nothing_acknowledged() {
                 )
             })
             .collect();
+        assert_log_describes(&data, &stored, round);
         let acked = acked.lock().unwrap();
         assert!(!acked.is_empty(), "round {round}: nothing was written");
         for (id, allowed) in acked.iter() {
@@ -108,5 +111,28 @@ fn kill_9_during_bulk_imports_loses_nothing_acknowledged() {
                 "round {round}: {id} is {found:?} after kill -9; acknowledged history allows {allowed:?}"
             );
         }
+    }
+}
+
+/// Every stored article's last change log entry names the section it is stored in.
+fn assert_log_describes(data: &std::path::Path, stored: &HashMap<String, String>, round: u32) {
+    let store = crate::common::open_store(data);
+    let herald::store::Since::Entries { changes, .. } = store.changes(0, usize::MAX).unwrap()
+    else {
+        panic!("round {round}: the log lost its start");
+    };
+    let mut last = HashMap::new();
+    for c in changes {
+        last.insert(c.id.clone(), c);
+    }
+    for (id, category) in stored {
+        let entry = last
+            .get(id)
+            .unwrap_or_else(|| panic!("round {round}: {id} is stored without a log entry"));
+        assert!(
+            entry.scopes.contains(&format!("category:{category}")),
+            "round {round}: {id} is in {category}, its last entry says {:?}",
+            entry.scopes
+        );
     }
 }

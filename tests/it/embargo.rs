@@ -32,7 +32,12 @@ fn public_routes(id: &str) -> Vec<String> {
         "/readyz".into(),
         "/metrics".into(),
     ];
-    for scope in ["/feeds", "/feeds/category/kinh-te", "/feeds/tag/l%C3%A0o%20cai", &tag] {
+    for scope in [
+        "/feeds",
+        "/feeds/category/kinh-te",
+        "/feeds/tag/l%C3%A0o%20cai",
+        &tag,
+    ] {
         for file in ["rss.xml", "atom.xml", "feed.json"] {
             routes.push(format!("{scope}/{file}"));
         }
@@ -99,7 +104,10 @@ async fn nothing_scheduled_shows_anywhere_until_its_time_then_it_is_published() 
 
     assert_hidden(&app, "gio-g").await;
     // Nothing a feed shows moved: not even its dates.
-    assert_eq!(app.get("/feeds/atom.xml").await.text().await.unwrap(), before);
+    assert_eq!(
+        app.get("/feeds/atom.xml").await.text().await.unwrap(),
+        before
+    );
     // The newsroom sees it, and its queue.
     let r = app
         .client
@@ -129,7 +137,10 @@ async fn nothing_scheduled_shows_anywhere_until_its_time_then_it_is_published() 
     assert!(changes(&app).await.iter().all(|c| c["id"] != "gio-g"));
 
     let late = published_after(&app, "gio-g", due).await;
-    assert!(late < Duration::from_millis(1500), "published {late:?} late");
+    assert!(
+        late < Duration::from_millis(1500),
+        "published {late:?} late"
+    );
     for route in [
         "/feeds/category/kinh-te/atom.xml",
         &format!("/feeds/tag/{}/feed.json", urlencode("riêng gio-g")),
@@ -163,7 +174,12 @@ async fn an_article_due_while_herald_was_stopped_is_published_at_start() {
     let app = spawn_app_in(dir, |_| {}, herald::auth::Tokens::from_list([TOKEN])).await;
     let late = published_after(&app, "dem", Instant::now()).await;
     assert!(late < Duration::from_secs(1), "{late:?} after the start");
-    assert!(changes(&app).await.iter().any(|c| c["id"] == "dem" && c["kind"] == "publish"));
+    assert!(
+        changes(&app)
+            .await
+            .iter()
+            .any(|c| c["id"] == "dem" && c["kind"] == "publish")
+    );
 }
 
 #[tokio::test]
@@ -184,9 +200,15 @@ async fn a_replace_moves_the_time_and_a_delete_cancels() {
     assert!(published_after(&app, "ngay", Instant::now()).await < Duration::from_millis(500));
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let feed = app.get("/feeds/rss.xml").await.text().await.unwrap();
-    assert!(!feed.contains(":article:huy<"), "a cancelled article was published");
+    assert!(
+        !feed.contains(":article:huy<"),
+        "a cancelled article was published"
+    );
     let log = changes(&app).await;
-    assert!(log.iter().all(|c| c["id"] != "huy"), "a cancellation is no event");
+    assert!(
+        log.iter().all(|c| c["id"] != "huy"),
+        "a cancellation is no event"
+    );
 }
 
 #[tokio::test]
@@ -204,10 +226,8 @@ async fn no_date_a_feed_shows_is_later_than_now() {
     ahead["updated"] = (now + chrono::Duration::seconds(60)).to_rfc3339().into();
     app.put_ok(&ahead).await;
     let rss = app.get("/feeds/rss.xml").await;
-    let last_modified = httpdate::parse_http_date(
-        rss.headers()["last-modified"].to_str().unwrap(),
-    )
-    .unwrap();
+    let last_modified =
+        httpdate::parse_http_date(rss.headers()["last-modified"].to_str().unwrap()).unwrap();
     assert!(last_modified <= std::time::SystemTime::now());
     let feed = feed_rs::parser::parse(&rss.bytes().await.unwrap()[..]).unwrap();
     assert!(feed.updated.unwrap() <= chrono::Utc::now());

@@ -90,8 +90,10 @@ impl Rendered {
             br: OnceLock::new(),
             // HTTP dates start in 1970 for httpdate (which panics before): an archive
             // article from earlier says 1970 in Last-Modified, and in nothing else.
-            last_modified_http: httpdate::fmt_http_date(last_modified.max(DateTime::UNIX_EPOCH).into())
-                .into(),
+            last_modified_http: httpdate::fmt_http_date(
+                last_modified.max(DateTime::UNIX_EPOCH).into(),
+            )
+            .into(),
             tag,
             last_modified,
             items,
@@ -141,7 +143,8 @@ impl Rendered {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+/// `bytes` compressed with gzip.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(bytes).expect("writing to a Vec cannot fail");
     enc.finish().expect("writing to a Vec cannot fail")

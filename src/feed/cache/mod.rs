@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use encoded::{Encoding, Rendered, Representation, log_position};
+pub use encoded::{Encoding, Rendered, Representation, gzip, log_position};
 
 use super::memo::ViewMemo;
 use super::{Format, Site};
