@@ -12,6 +12,7 @@ command -v taskset >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+python3 -m pip install --quiet --disable-pip-version-check feedparser
 cargo build --release --quiet
 cargo build --release --quiet --example hyper_static
 cargo bench --no-run --quiet --bench render

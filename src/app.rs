@@ -38,7 +38,7 @@ pub fn open_ingest_with(settings: &Settings, related: LiveIndex) -> Result<Inges
     let started = std::time::Instant::now();
     let store = Store::open(&settings.store.data_dir, settings.store.cache_mb)?;
     tracing::info!(
-        articles = store.article_count(),
+        articles = store.is_counted().then(|| store.article_count()),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "store open"
     );
@@ -46,9 +46,12 @@ pub fn open_ingest_with(settings: &Settings, related: LiveIndex) -> Result<Inges
     Ok(Ingest::new(store, catalog, related, settings))
 }
 
-/// Like [`open_ingest_with`], for a command: no related index.
+/// Like [`open_ingest_with`], for a command: no related index, and the articles
+/// counted before it goes on.
 pub fn open_ingest(settings: &Settings) -> Result<Ingest, StoreError> {
-    open_ingest_with(settings, LiveIndex::absent())
+    let ingest = open_ingest_with(settings, LiveIndex::absent())?;
+    ingest.store().count_articles()?;
+    Ok(ingest)
 }
 
 /// A bound, ready-to-run server.
@@ -126,7 +129,7 @@ impl Application {
         background.abort();
         ingest.related_state().cancel();
         tokio::task::spawn_blocking(move || {
-            if let Err(error) = ingest.save_related_counts() {
+            if let Err(error) = ingest.save_for_next_start() {
                 tracing::warn!(%error, "related term counts not saved; the next start counts them");
             }
             ingest.store().flush()

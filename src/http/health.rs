@@ -41,7 +41,8 @@ pub async fn readyz(
     let failure = store.write_failure();
     let mut body = json!({
         "status": "ready",
-        "articles": store.article_count(),
+        // Unknown for a moment after a start that follows a crash, while counted.
+        "articles": store.is_counted().then(|| store.article_count()),
         "parts": {
             "feeds": "ready",
             "articles": "ready",

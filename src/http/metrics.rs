@@ -130,7 +130,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         (
             "herald_articles",
             "gauge",
-            "Articles in the store",
+            "Public articles in the store",
             state.ingest.store().article_count(),
         ),
         (
@@ -146,7 +146,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             disk,
         ),
     ];
+    // While the articles are being counted after a start, their gauge is absent
+    // rather than wrong.
+    let counted = state.ingest.store().is_counted();
     for (name, kind, help, value) in extra {
+        if name == "herald_articles" && !counted {
+            continue;
+        }
         out.extend_from_slice(
             format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n").as_bytes(),
         );

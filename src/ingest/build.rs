@@ -22,9 +22,10 @@ impl Ingest {
     pub fn build_related(&self) -> Result<TermCounts, StoreError> {
         let started = std::time::Instant::now();
         let store = &self.store;
+        let articles = store.count_articles()?;
         let saved = store
             .take_related_counts()
-            .and_then(|bytes| IndexBuilder::from_saved(&bytes, store.article_count()));
+            .and_then(|bytes| IndexBuilder::from_saved(&bytes, articles));
         let (builder, counts) = match saved {
             Some(builder) => (builder, TermCounts::Saved),
             None => {

@@ -245,14 +245,12 @@ impl Ingest {
         Ok(published.len())
     }
 
-    /// Saves the related index's term counts for the next start (see
-    /// `Store::save_related_counts`). Under the ordering lock, so the counts match
-    /// the store: no write sits between the two.
-    pub fn save_related_counts(&self) -> Result<(), StoreError> {
-        let Some(index) = self.related.get() else {
-            return Ok(());
-        };
+    /// Saves the related index's term counts and the article count for the next
+    /// start (see `Store::save_counts`). Under the ordering lock, so the counts
+    /// match the store: no write sits between the two.
+    pub fn save_for_next_start(&self) -> Result<(), StoreError> {
         let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
-        self.store.save_related_counts(&index.saved_counts())
+        let terms = self.related.get().map(|index| index.saved_counts());
+        self.store.save_counts(terms.as_deref())
     }
 }

@@ -140,7 +140,9 @@ impl Store {
     /// Adds to `write` that `a` becomes public: indexed, counted, its tombstone (if
     /// it had been retracted) removed, and a `publish` logged.
     pub(super) fn publish(&self, write: &mut Write<'_>, a: &Article) -> Result<(), StoreError> {
-        if let Some(tombstone) = self.tombstone(&a.id)? {
+        if self.is_buried(&a.id)
+            && let Some(tombstone) = self.tombstone(&a.id)?
+        {
             write.unbury(&tombstone);
         }
         write.index(a);
@@ -179,6 +181,18 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Whether article `id` is in the schedule (from memory).
+    fn is_scheduled(&self, id: &str) -> bool {
+        let ids = self.few_ids.read().unwrap_or_else(|e| e.into_inner());
+        ids.scheduled.contains(id)
+    }
+
+    /// Whether article `id` has a tombstone (from memory).
+    fn is_buried(&self, id: &str) -> bool {
+        let ids = self.few_ids.read().unwrap_or_else(|e| e.into_inner());
+        ids.buried.contains(id)
+    }
+
     /// Deletes article `id` as of now, without a reason; see [`Store::delete_at`].
     pub fn delete(&self, id: &str) -> Result<Deleted, StoreError> {
         self.delete_at(id, None, Utc::now())
@@ -188,6 +202,9 @@ impl Store {
     fn version(&self, id: &str) -> Result<Version, StoreError> {
         if let Some(a) = self.get(id)? {
             return Ok(Version::Public(a));
+        }
+        if !self.is_scheduled(id) {
+            return Ok(Version::None);
         }
         Ok(match self.get_scheduled(id)? {
             Some(a) => Version::Scheduled(a),

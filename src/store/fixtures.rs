@@ -26,10 +26,13 @@ pub fn sample(id: &str, category: &str) -> Article {
 pub fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 8).unwrap();
+    store.count_articles().unwrap();
     (dir, store)
 }
 
 /// Opens the store in `dir` again, waiting for a handle just dropped to let go.
 pub fn reopen(dir: &std::path::Path) -> Store {
-    Store::open_waiting(dir, 8, std::time::Duration::from_secs(10)).expect("reopen")
+    let store = Store::open_waiting(dir, 8, std::time::Duration::from_secs(10)).expect("reopen");
+    store.count_articles().expect("count");
+    store
 }

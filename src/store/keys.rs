@@ -3,6 +3,7 @@
 //! ```text
 //! meta/schema                       u32 BE: schema version
 //! meta/related-counts               related index term counts, saved at shutdown
+//! meta/article-count                u64 BE: public articles, saved at shutdown
 //! a/{id}                            public article JSON
 //! x/{scope}\0{time:8}{id}           empty: index of a scope, ordered by published time
 //! s/{id}                            scheduled article JSON: not public until its time
@@ -21,6 +22,7 @@ use crate::scope::Scope;
 /// Each key, or the prefix of each kind of key, in the layout above.
 pub const SCHEMA: &[u8] = b"meta/schema";
 pub const RELATED_COUNTS: &[u8] = b"meta/related-counts";
+pub const ARTICLE_COUNT: &[u8] = b"meta/article-count";
 pub const ARTICLE_PREFIX: &[u8] = b"a/";
 pub const INDEX_PREFIX: &[u8] = b"x/";
 pub const CATEGORY_PREFIX: &[u8] = b"k/";

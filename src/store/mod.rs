@@ -109,6 +109,13 @@ fn sled_err(action: impl Into<String>) -> impl FnOnce(sled::Error) -> StoreError
     move |cause| StoreError::from_sled(action, cause)
 }
 
+/// Ids of articles in the schedule and of tombstones, as stored.
+#[derive(Debug, Default)]
+struct FewIds {
+    scheduled: std::collections::HashSet<String>,
+    buried: std::collections::HashSet<String>,
+}
+
 /// A handle to the store; cheap to clone and safe to share between threads.
 #[derive(Clone)]
 pub struct Store {
@@ -116,7 +123,9 @@ pub struct Store {
     writer: Arc<Mutex<()>>,
     stamps: Arc<RwLock<HashMap<Scope, u64>>>,
     seq: Arc<AtomicU64>,
+    /// Public articles: exact once `counted`.
     count: Arc<AtomicU64>,
+    counted: Arc<AtomicBool>,
     /// Set by the first write the disk refused. sled 0.34 keeps failing writes after
     /// an I/O error until it is reopened, so later writes fail fast with this reason.
     write_failure: Arc<RwLock<Option<String>>>,
@@ -125,6 +134,9 @@ pub struct Store {
     saved_counts: Arc<Mutex<Option<Vec<u8>>>>,
     /// Set while saved counts are on disk: the next write removes them.
     counts_on_disk: Arc<AtomicBool>,
+    /// The ids of scheduled and of tombstoned articles: few, so kept in memory, which
+    /// spares every write two lookups that almost always find nothing.
+    few_ids: Arc<RwLock<FewIds>>,
     /// The newest change log entry's number, and its watchers.
     log_head: Arc<AtomicU64>,
     log_watch: Arc<tokio::sync::watch::Sender<u64>>,

@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use super::{SCHEMA_VERSION, Store, StoreError, keys, ranges, saved, sled_err};
+use super::{SCHEMA_VERSION, Store, StoreError, keys, saved, sled_err};
 
 impl Store {
     /// Opens (or creates) the store in `dir`, with `cache_mb` MiB of page cache.
@@ -25,20 +25,23 @@ impl Store {
             .open()
             .map_err(|cause| open_error(dir, cause))?;
         check_schema(&db)?;
-        let saved_counts = saved::take(&db)?;
-        // In parallel: at 1,000,000 articles one thread took 3 s, all of it loading
-        // sled's pages.
-        let count = ranges::count(&db, keys::ARTICLE_PREFIX, crate::par::workers())?;
+        let (saved_counts, count) = saved::take(&db)?;
         let head = log_head(&db)?;
+        let few_ids = super::FewIds {
+            scheduled: ids_under(&db, keys::SCHEDULED_PREFIX)?,
+            buried: ids_under(&db, keys::TOMBSTONE_PREFIX)?,
+        };
         Ok(Store {
             db,
             writer: Arc::new(Mutex::new(())),
             stamps: Arc::new(RwLock::new(HashMap::new())),
             seq: Arc::new(AtomicU64::new(0)),
-            count: Arc::new(AtomicU64::new(count)),
+            count: Arc::new(AtomicU64::new(count.unwrap_or(0))),
+            counted: Arc::new(AtomicBool::new(count.is_some())),
             write_failure: Arc::default(),
             saved_counts: Arc::new(Mutex::new(saved_counts)),
             counts_on_disk: Arc::default(),
+            few_ids: Arc::new(RwLock::new(few_ids)),
             log_head: Arc::new(AtomicU64::new(head)),
             log_watch: Arc::new(tokio::sync::watch::Sender::new(head)),
         })
@@ -124,4 +127,18 @@ fn log_head(db: &sled::Db) -> Result<u64, StoreError> {
             })
         }
     }
+}
+
+/// The ids of the records under `prefix` (scheduled articles, tombstones).
+fn ids_under(
+    db: &sled::Db,
+    prefix: &[u8],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    db.scan_prefix(prefix)
+        .keys()
+        .map(|k| {
+            let k = k.map_err(sled_err("read the schedule and tombstones"))?;
+            Ok(String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
+        })
+        .collect()
 }

@@ -26,6 +26,9 @@ pub(super) struct Write<'s> {
     changes: Vec<Change>,
     now: DateTime<Utc>,
     empty: bool,
+    /// Changes to the in-memory sets of scheduled and tombstoned ids, in order,
+    /// applied once the batch is: (scheduled rather than tombstoned, added, id).
+    ids: Vec<(bool, bool, String)>,
 }
 
 impl<'s> Write<'s> {
@@ -39,6 +42,7 @@ impl<'s> Write<'s> {
             changes: Vec::new(),
             now,
             empty: true,
+            ids: Vec::new(),
         }
     }
 
@@ -82,6 +86,7 @@ impl<'s> Write<'s> {
         self.batch.insert(keys::scheduled(&a.id), json);
         self.batch
             .insert(keys::queued(a.published.timestamp_micros(), &a.id), &[][..]);
+        self.ids.push((true, true, a.id.clone()));
         self.empty = false;
     }
 
@@ -90,6 +95,7 @@ impl<'s> Write<'s> {
         self.batch.remove(keys::scheduled(&old.id));
         self.batch
             .remove(keys::queued(old.published.timestamp_micros(), &old.id));
+        self.ids.push((true, false, old.id.clone()));
         self.empty = false;
     }
 
@@ -115,6 +121,7 @@ impl<'s> Write<'s> {
         }
         let json = serde_json::to_vec(tombstone).expect("a Tombstone always serialises");
         self.batch.insert(keys::tombstone(&tombstone.id), json);
+        self.ids.push((false, true, tombstone.id.clone()));
         self.empty = false;
     }
 
@@ -127,6 +134,7 @@ impl<'s> Write<'s> {
             self.touched.insert(scope);
         }
         self.batch.remove(keys::tombstone(&tombstone.id));
+        self.ids.push((false, false, tombstone.id.clone()));
         self.empty = false;
     }
 
@@ -172,6 +180,21 @@ impl<'s> Write<'s> {
         }
         store.note_failure(applied)?;
         store.count.store(count, Ordering::Relaxed);
+        if !self.ids.is_empty() {
+            let mut ids = store.few_ids.write().unwrap_or_else(|e| e.into_inner());
+            for (scheduled, added, id) in self.ids {
+                let set = if scheduled {
+                    &mut ids.scheduled
+                } else {
+                    &mut ids.buried
+                };
+                if added {
+                    set.insert(id);
+                } else {
+                    set.remove(&id);
+                }
+            }
+        }
         let stamp = store.seq.fetch_add(1, Ordering::Relaxed) + 1;
         {
             let mut stamps = store.stamps.write().unwrap_or_else(|e| e.into_inner());
