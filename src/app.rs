@@ -91,7 +91,8 @@ impl Application {
             ingest.catalog().clone(),
             FeedLimits::from_settings(&settings),
             transport::spool(settings.server.io, &settings.store.data_dir),
-        );
+        )
+        .with_edge(crate::edge::Edge::from_settings(&settings));
         let state = AppState::new(settings, tokens, ingest, feeds);
         Ok(Application { listener, state })
     }
@@ -126,7 +127,9 @@ impl Application {
             grace,
         )
         .await?;
-        background.abort();
+        for handle in background {
+            handle.abort();
+        }
         ingest.related_state().cancel();
         tokio::task::spawn_blocking(move || {
             if let Err(error) = ingest.save_for_next_start() {
@@ -143,7 +146,7 @@ impl Application {
 
 /// Starts the work a server does besides answering: building the related index
 /// (if it is to be built) and the timer. Returns a handle that stops the timer.
-fn background(state: &AppState) -> tokio::task::AbortHandle {
+fn background(state: &AppState) -> Vec<tokio::task::AbortHandle> {
     let ingest = state.ingest.clone();
     if ingest.related_state().is_building() {
         let building = ingest.clone();
@@ -157,7 +160,14 @@ fn background(state: &AppState) -> tokio::task::AbortHandle {
         tombstone_days: state.settings.feeds.tombstone_days,
         log_days: state.settings.changes.retain_days,
     };
-    tokio::spawn(schedule::run(ingest, retention)).abort_handle()
+    let mut handles = crate::push::start(
+        &state.settings,
+        ingest.store(),
+        std::sync::Arc::new(state.feeds.site().clone()),
+        std::sync::Arc::clone(&state.push),
+    );
+    handles.push(tokio::spawn(schedule::run(ingest, retention)).abort_handle());
+    handles
 }
 
 /// Completes on SIGTERM or ctrl-c.

@@ -24,6 +24,9 @@ pub struct RelatedQuery {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RelatedAnswer {
     pub article: Source,
+    /// The section of the article asked about (for the cache's keys, not shown).
+    #[serde(skip)]
+    pub section: Option<String>,
     pub related: Vec<Teaser>,
     pub same_category: Vec<Teaser>,
 }
@@ -149,6 +152,7 @@ pub fn related_for(
         .map(|a| Teaser::new(a, catalog, None))
         .collect();
     Ok(Some(RelatedAnswer {
+        section: Some(article.category.clone()),
         article: Source {
             id: article.id,
             url: article.url,

@@ -28,6 +28,9 @@ pub struct Settings {
     pub html: HtmlSettings,
     pub feeds: FeedSettings,
     pub changes: ChangeSettings,
+    pub websub: WebSubSettings,
+    pub cdn: CdnSettings,
+    pub push: PushSettings,
     pub log: LogSettings,
     #[serde(default)]
     pub categories: Vec<Category>,
@@ -140,6 +143,56 @@ pub struct ChangeSettings {
     pub max_waiting: usize,
 }
 
+/// WebSub: external hubs to ping, and Herald's own hub.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSubSettings {
+    /// External hubs, pinged on every change and named in every feed.
+    pub hubs: Vec<String>,
+    /// Whether Herald runs a hub of its own at `/websub`.
+    pub hub: bool,
+    pub lease_min_secs: u64,
+    pub lease_default_secs: u64,
+    pub lease_max_secs: u64,
+    /// Let callbacks resolve to loopback, private and other non-public addresses.
+    pub allow_private_callbacks: bool,
+    pub max_subscriptions: usize,
+    pub max_subscriptions_per_topic: usize,
+    pub max_pending_per_host: usize,
+}
+
+/// A cache or CDN in front: the surrogate keys answers carry, the edge's lifetime,
+/// and where purges go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CdnSettings {
+    /// Purge targets, each `kind=address`: `varnish=…`, `varnish-soft=…`, `webhook=…`.
+    pub purge: Vec<String>,
+    /// Put before every surrogate key (for several sites sharing one cache).
+    pub key_prefix: String,
+    /// The headers that carry the keys: `xkey`, `surrogate-key`, `cache-tag`.
+    pub key_headers: Vec<String>,
+    /// How long the edge may keep an answer (it is purged on change).
+    pub edge_max_age_secs: u64,
+    /// How long clients and the edge may serve a stale answer when Herald fails.
+    pub stale_if_error_secs: u64,
+}
+
+/// Outbound work driven by the change log: pings, purges, deliveries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushSettings {
+    /// How long changes are gathered before they are pushed together.
+    pub coalesce_ms: u64,
+    /// First retry delay; it doubles, with jitter, up to `backoff_max_ms`.
+    pub backoff_initial_ms: u64,
+    pub backoff_max_ms: u64,
+    /// How long a target is retried before the work for it is given up.
+    pub give_up_after_secs: u64,
+    pub connect_timeout_ms: u64,
+    pub timeout_ms: u64,
+}
+
 /// Logging.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -212,6 +265,12 @@ impl Settings {
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)
+                // Lists come comma-separated: HERALD_CDN__PURGE="varnish=http://v:6081".
+                .list_separator(",")
+                .with_list_parse_key("websub.hubs")
+                .with_list_parse_key("cdn.purge")
+                .with_list_parse_key("cdn.key_headers")
+                .with_list_parse_key("html.iframe_hosts")
                 .source(Some(nested)),
         );
         if let Some(listen) = &overrides.listen {

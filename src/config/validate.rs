@@ -100,6 +100,7 @@ impl Settings {
                 self.feeds.items
             ));
         }
+        self.validate_push(&mut bad);
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bad.push(format!(
                 "log.format: must be \"text\" or \"json\", got {:?}",
@@ -119,6 +120,59 @@ impl Settings {
             Ok(())
         } else {
             Err(ConfigError::Invalid(bad))
+        }
+    }
+}
+
+impl Settings {
+    /// The checks of `websub.*`, `cdn.*` and `push.*`.
+    fn validate_push(&self, bad: &mut Vec<String>) {
+        for (i, hub) in self.websub.hubs.iter().enumerate() {
+            if !crate::article::is_http_url(hub) {
+                bad.push(format!("websub.hubs[{i}]: not an absolute http(s) URL: {hub:?}"));
+            }
+        }
+        let w = &self.websub;
+        if !(1 <= w.lease_min_secs && w.lease_min_secs <= w.lease_default_secs && w.lease_default_secs <= w.lease_max_secs) {
+            bad.push(format!(
+                "websub.lease_*_secs: need 1 <= lease_min_secs <= lease_default_secs <= lease_max_secs, got {}, {}, {}",
+                w.lease_min_secs, w.lease_default_secs, w.lease_max_secs
+            ));
+        }
+        for (key, value) in [
+            ("websub.max_subscriptions", w.max_subscriptions),
+            ("websub.max_subscriptions_per_topic", w.max_subscriptions_per_topic),
+            ("websub.max_pending_per_host", w.max_pending_per_host),
+            ("push.coalesce_ms", self.push.coalesce_ms as usize),
+            ("push.backoff_initial_ms", self.push.backoff_initial_ms as usize),
+            ("push.backoff_max_ms", self.push.backoff_max_ms as usize),
+            ("push.give_up_after_secs", self.push.give_up_after_secs as usize),
+            ("push.connect_timeout_ms", self.push.connect_timeout_ms as usize),
+            ("push.timeout_ms", self.push.timeout_ms as usize),
+        ] {
+            if value == 0 {
+                bad.push(format!("{key}: must be greater than 0"));
+            }
+        }
+        for (i, entry) in self.cdn.purge.iter().enumerate() {
+            if let Err(reason) = crate::push::purge::Target::parse(entry) {
+                bad.push(format!("cdn.purge[{i}]: {reason}"));
+            }
+        }
+        for (i, header) in self.cdn.key_headers.iter().enumerate() {
+            if crate::edge::KeyHeader::from_setting(header).is_none() {
+                bad.push(format!(
+                    "cdn.key_headers[{i}]: {header:?} is not xkey, surrogate-key or cache-tag"
+                ));
+            }
+        }
+        if !self
+            .cdn
+            .key_prefix
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b',')
+        {
+            bad.push("cdn.key_prefix: visible ASCII without commas only".into());
         }
     }
 }

@@ -20,6 +20,11 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
         link("alternate", &home, "text/html"),
         link("first", &meta.first_url, "application/atom+xml"),
     ];
+    links.extend(meta.site.hubs.iter().map(|hub| Link {
+        href: hub.clone(),
+        rel: "hub".into(),
+        ..Default::default()
+    }));
     if let Some(prev) = &meta.prev_url {
         links.push(link("previous", prev, "application/atom+xml"));
     }

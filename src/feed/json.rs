@@ -20,7 +20,16 @@ struct JsonFeed<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     favicon: Option<&'a str>,
     language: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<JsonHub<'a>>,
     items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonHub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -61,6 +70,14 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
         icon: site.logo.as_deref().or(site.icon.as_deref()),
         favicon: site.icon.as_deref(),
         language: &site.language,
+        hubs: site
+            .hubs
+            .iter()
+            .map(|url| JsonHub {
+                kind: "WebSub",
+                url,
+            })
+            .collect(),
         items: items.iter().map(|i| item(i)).collect(),
     };
     let mut out = Vec::with_capacity(super::size_hint(items));

@@ -35,6 +35,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order feeds list them.
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
     /// The format served at `file` (`rss.xml`, `atom.xml` or `feed.json`).
     pub fn from_file(file: &str) -> Option<Format> {
         match file {

@@ -18,6 +18,7 @@ const NAMESPACES: [(&str, &str); 4] = [
 /// Renders an RSS 2.0 document.
 pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
     let mut links = vec![atom_link("self", &meta.self_url)];
+    links.extend(meta.site.hubs.iter().map(|hub| hub_link(hub)));
     links.push(atom_link("first", &meta.first_url));
     if let Some(prev) = &meta.prev_url {
         links.push(atom_link("previous", prev));
@@ -59,6 +60,15 @@ fn atom_link(rel: &str, href: &str) -> atom_syndication::Link {
         href: href.to_string(),
         rel: rel.to_string(),
         mime_type: Some("application/rss+xml".into()),
+        ..Default::default()
+    }
+}
+
+/// A WebSub hub, as `<atom:link rel="hub">` (the hub's type is not the feed's).
+fn hub_link(href: &str) -> atom_syndication::Link {
+    atom_syndication::Link {
+        href: href.to_string(),
+        rel: "hub".into(),
         ..Default::default()
     }
 }

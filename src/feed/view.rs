@@ -30,6 +30,8 @@ pub struct Site {
     tag_authority: String,
     /// Stands in for "updated" in feeds that have no items.
     pub started: DateTime<Utc>,
+    /// The WebSub hubs every feed names: the external ones, then Herald's own.
+    pub hubs: Vec<String>,
 }
 
 impl Site {
@@ -44,13 +46,20 @@ impl Site {
         Site {
             title: settings.site.title.clone(),
             description: settings.site.description.clone(),
-            base_url,
             language: settings.site.language.clone(),
             ttl_minutes: settings.feeds.max_age_secs.div_ceil(60).max(1),
             icon: non_empty(&settings.site.icon),
             logo: non_empty(&settings.site.logo),
             tag_authority: format!("{host},{}", settings.site.id_since),
             started: Utc::now(),
+            hubs: settings
+                .websub
+                .hubs
+                .iter()
+                .cloned()
+                .chain(settings.websub.hub.then(|| format!("{base_url}/websub")))
+                .collect(),
+            base_url,
         }
     }
 

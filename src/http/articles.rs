@@ -72,7 +72,22 @@ pub async fn get_one(
             ));
         }
     };
-    Ok(([("herald-status", status)], Json(article)).into_response())
+    let mut response = ([("herald-status", status)], Json(&article)).into_response();
+    let headers = response.headers_mut();
+    if status == "scheduled" {
+        // The newsroom's view of an embargoed story: no cache may keep it.
+        headers.insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("private, no-store"),
+        );
+    } else {
+        headers.insert(
+            axum::http::header::CACHE_CONTROL,
+            super::edge::cache_control(&state.edge, 60),
+        );
+        super::edge::insert(headers, &state.edge, &[state.edge.article_key(&article.id)]);
+    }
+    Ok(response)
 }
 
 /// `GET /api/articles?category=&tag=&limit=&before=`: newest first, with a cursor;

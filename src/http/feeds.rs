@@ -112,7 +112,15 @@ pub async fn tag(
     responses((status = 200, description = "Every section feed, for import into a reader", body = String, content_type = "text/x-opml")))]
 pub async fn opml(State(state): State<AppState>) -> Response {
     let body = render_opml(state.feeds.site(), &state.ingest.catalog().all());
-    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+    let mut response =
+        ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        super::edge::cache_control(&state.edge, state.settings.feeds.max_age_secs),
+    );
+    super::edge::insert(headers, &state.edge, &[state.edge.scope_key(&Scope::All)]);
+    response
 }
 
 /// The feed of `scope` named `file`, at the requested page.
@@ -180,7 +188,7 @@ pub fn respond(
         Response::new(Body::from(representation.bytes.clone()))
     };
     let headers = response.headers_mut();
-    headers.reserve(9);
+    headers.reserve(9 + rendered.headers.len());
     headers.insert(header::ETAG, shared_value(&representation.etag));
     headers.insert(header::CACHE_CONTROL, state.feed_cache_control.clone());
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
@@ -188,6 +196,15 @@ pub fn respond(
         header::LAST_MODIFIED,
         shared_value(&rendered.last_modified_http),
     );
+    for (name, value) in &rendered.headers {
+        if let Ok(value) = HeaderValue::from_maybe_shared(value.clone()) {
+            headers.append(*name, value);
+        }
+    }
+    if let Some(control) = &state.edge_control {
+        headers.insert("surrogate-control", control.clone());
+        headers.insert("cdn-cache-control", control.clone());
+    }
     if not_modified {
         return response;
     }

@@ -157,6 +157,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n").as_bytes(),
         );
     }
+    push_metrics(&state.push, &mut out);
     (
         [(
             header::CONTENT_TYPE,
@@ -165,4 +166,20 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         Body::from(out),
     )
         .into_response()
+}
+
+/// Outcomes of pushes (purges, pings, deliveries), per job and target.
+fn push_metrics(stats: &crate::push::PushStats, out: &mut Vec<u8>) {
+    let all = stats.all();
+    out.extend_from_slice(
+        b"# HELP herald_push_total Outbound pushes by job, target and result (ok, failed, given_up)\n# TYPE herald_push_total counter\n",
+    );
+    for ((job, target), t) in all {
+        for (result, n) in [("ok", t.ok), ("failed", t.failed), ("given_up", t.given_up)] {
+            out.extend_from_slice(
+                format!("herald_push_total{{job=\"{job}\",target=\"{target}\",result=\"{result}\"}} {n}\n")
+                    .as_bytes(),
+            );
+        }
+    }
 }

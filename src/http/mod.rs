@@ -8,6 +8,7 @@ mod categories;
 mod changes;
 mod conditional;
 mod delta;
+mod edge;
 mod error;
 mod export;
 mod extract;
@@ -48,16 +49,25 @@ impl AppState {
     /// The state of a server with `settings`, accepting `tokens` for writes, writing
     /// through `ingest` and serving feeds from `feeds`.
     pub fn new(settings: Settings, tokens: Tokens, ingest: Ingest, feeds: FeedCache) -> Self {
+        let edge = crate::edge::Edge::from_settings(&settings);
         let cache_control = format!(
-            "public, max-age={}, stale-while-revalidate={}",
-            settings.feeds.max_age_secs, settings.feeds.stale_while_revalidate_secs
+            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
+            settings.feeds.max_age_secs,
+            settings.feeds.stale_while_revalidate_secs,
+            edge.stale_if_error_secs
         );
         AppState(Arc::new(Shared {
             waiting: Arc::new(tokio::sync::Semaphore::new(settings.changes.max_waiting)),
+            push: Arc::default(),
             metrics: Default::default(),
             feeds: Arc::new(feeds),
             feed_cache_control: HeaderValue::from_str(&cache_control)
                 .expect("digits and ASCII make a valid header"),
+            edge_control: edge
+                .edge_control
+                .as_deref()
+                .map(|c| HeaderValue::from_str(c).expect("digits and ASCII make a valid header")),
+            edge,
             ingest,
             settings: Arc::new(settings),
             tokens: Arc::new(tokens),
@@ -82,12 +92,18 @@ pub struct Shared {
     pub metrics: Arc<metrics::Metrics>,
     /// The feeds' Cache-Control value, formatted once from the settings.
     pub feed_cache_control: HeaderValue,
+    /// The edge's own lifetime (Surrogate-Control, CDN-Cache-Control), when purged.
+    pub edge_control: Option<HeaderValue>,
+    /// Surrogate keys and lifetimes for the cache in front.
+    pub edge: crate::edge::Edge,
     /// The settings the server started with.
     pub settings: Arc<Settings>,
     /// The accepted write tokens.
     pub tokens: Arc<Tokens>,
     /// Places for calls that wait for changes (`changes.max_waiting`).
     pub waiting: Arc<tokio::sync::Semaphore>,
+    /// What the push jobs did, per target.
+    pub push: Arc<crate::push::PushStats>,
 }
 
 /// The whole service: every route, and the layers around them.

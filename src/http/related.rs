@@ -80,33 +80,38 @@ pub async fn related(
             .ok_or_else(|| ApiError::not_found(format!("no article with id {id:?}"), None))
     })
     .await?;
-    Ok(respond(&answer, &headers))
+    Ok(respond(&state, &answer, &headers))
 }
 
-fn respond(answer: &RelatedAnswer, req: &HeaderMap) -> Response {
+fn respond(state: &AppState, answer: &RelatedAnswer, req: &HeaderMap) -> Response {
     let body = serde_json::to_vec(answer).expect("an answer always serialises");
     let tag = crate::etag::tag(&body);
-    let headers = [
-        (
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        ),
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=60"),
-        ),
-        (
-            header::ETAG,
-            HeaderValue::from_str(&format!("\"{tag}\"")).expect("hex is a valid header"),
-        ),
-    ];
-    if conditional::not_modified(req, &tag, None) {
-        (StatusCode::NOT_MODIFIED, headers).into_response()
+    let mut response = if conditional::not_modified(req, &tag, None) {
+        StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let json = [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )];
-        (headers, json, body).into_response()
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(header::CACHE_CONTROL, super::edge::cache_control(&state.edge, 60));
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{tag}\"")).expect("hex is a valid header"),
+    );
+    // The answer changes with the article asked about, any article it lists, and
+    // the newest of its section.
+    let edge = &state.edge;
+    let mut keys: Vec<String> = std::iter::once(&answer.article.id)
+        .chain(answer.related.iter().map(|t| &t.id))
+        .chain(answer.same_category.iter().map(|t| &t.id))
+        .map(|id| edge.article_key(id))
+        .collect();
+    if let Some(section) = &answer.section {
+        keys.push(edge.scope_key(&crate::scope::Scope::Category(section.clone())));
     }
+    super::edge::insert(headers, edge, &keys);
+    response
 }

@@ -190,15 +190,15 @@ impl Store {
         ))
     }
 
-    /// Consumer `name`'s cursor: the last log entry it finished with (0 if none).
-    pub fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+    /// Consumer `name`'s cursor: the last log entry it finished with, if it has one.
+    pub fn cursor(&self, name: &str) -> Result<Option<u64>, StoreError> {
         let raw = self
             .db
             .get(keys::cursor(name))
             .map_err(sled_err(format!("read the cursor of {name}")))?;
         Ok(raw
             .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map_or(0, u64::from_be_bytes))
+            .map(u64::from_be_bytes))
     }
 
     /// Moves consumer `name`'s cursor to `seq`, durably.

@@ -1,17 +1,25 @@
 """Shared by the interop checks: start the Herald binary on a free port."""
-import os, subprocess, tempfile, threading
+import os, socket, subprocess, tempfile, threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, "examples/articles.jsonl")
 
 
-def start(binary, env=None, import_examples=True, data=None, prefix=()):
-    """Runs `herald serve` over `data` (default: a new temporary store), after the
-    command `prefix` (such as taskset) if any; returns (process, base URL)."""
+def free_port():
+    """A port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(binary, env=None, import_examples=True, data=None, prefix=(), port=0):
+    """Runs `herald serve` over `data` (default: a new temporary store) on `port`
+    (default: any free one), after the command `prefix` (such as taskset) if any;
+    returns (process, base URL)."""
     data = data or tempfile.mkdtemp(prefix="herald-interop-")
     full_env = dict(os.environ, RUST_LOG="info", **(env or {}))
     full_env.pop("HERALD_CONFIG", None)
-    args = list(prefix) + [os.path.abspath(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", data]
+    args = list(prefix) + [os.path.abspath(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data]
     if import_examples:
         args += ["--import", EXAMPLES]
     proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stderr=subprocess.PIPE, text=True)

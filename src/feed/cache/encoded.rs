@@ -56,6 +56,9 @@ pub struct Rendered {
     pub last_modified_http: Bytes,
     /// How many items the document holds.
     pub items: usize,
+    /// Headers for what is in front: the surrogate keys caches purge it by, and the
+    /// WebSub `Link`s (its hubs and itself). Made once per render.
+    pub headers: Vec<(&'static str, Bytes)>,
     /// Whether readers poll this document (a first page of the site or a section),
     /// so its compressed forms are kept in the spool's files for sendfile(2). Their
     /// number is bounded by the catalog, so crawlers walking tags and pages cannot
@@ -98,7 +101,14 @@ impl Rendered {
             last_modified,
             items,
             polled,
+            headers: Vec::new(),
         }
+    }
+
+    /// The same document, answered with `headers` as well.
+    pub fn with_headers(mut self, headers: Vec<(&'static str, Bytes)>) -> Rendered {
+        self.headers = headers;
+        self
     }
 
     /// What the document was rendered from.

@@ -26,6 +26,7 @@ pub use encoded::{Encoding, Rendered, Representation, gzip, log_position};
 use super::memo::ViewMemo;
 use super::{Format, Site};
 use crate::category::Catalog;
+use crate::edge::Edge;
 use crate::scope::Scope;
 use crate::store::{Store, StoreError};
 use crate::transport::zerocopy::Spool;
@@ -95,6 +96,8 @@ pub struct FeedCache {
     views: ViewMemo,
     /// Where polled feeds' compressed forms are kept.
     spool: Spool,
+    /// The surrogate keys documents carry for the cache in front.
+    edge: Edge,
     /// Hits, misses and renders, for `/metrics`.
     pub stats: CacheStats,
 }
@@ -117,8 +120,15 @@ impl FeedCache {
             slots: Mutex::new(HashMap::new()),
             views: ViewMemo::default(),
             spool,
+            edge: Edge::none(),
             stats: CacheStats::default(),
         }
+    }
+
+    /// The same cache, its documents carrying `edge`'s surrogate keys.
+    pub fn with_edge(mut self, edge: Edge) -> Self {
+        self.edge = edge;
+        self
     }
 
     /// The site settings feeds are rendered with.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use bytes::Bytes;
 use chrono::Utc;
 
 use super::{FeedCache, Rendered, Stamp};
@@ -61,14 +62,39 @@ impl FeedCache {
             .unwrap_or(self.site.started);
         // Only a first page can answer a delta, so only its ETags name a log position.
         let log_head = (page == 1).then_some(log_head);
-        Ok(Some(Rendered::new(
-            stamp,
-            identity,
-            last_modified,
-            kept,
-            page == 1 && !matches!(scope, Scope::Tag(_)),
-            log_head,
-        )))
+        let headers = self.edge_headers(scope, &meta.self_url);
+        Ok(Some(
+            Rendered::new(
+                stamp,
+                identity,
+                last_modified,
+                kept,
+                page == 1 && !matches!(scope, Scope::Tag(_)),
+                log_head,
+            )
+            .with_headers(headers),
+        ))
+    }
+
+    /// The surrogate keys of `scope`'s feeds, and their WebSub `Link`s: each hub,
+    /// and the document's own URL.
+    fn edge_headers(&self, scope: &Scope, self_url: &str) -> Vec<(&'static str, Bytes)> {
+        let key = vec![self.edge.scope_key(scope)];
+        let mut headers: Vec<(&'static str, Bytes)> = self
+            .edge
+            .headers
+            .iter()
+            .map(|h| (h.name(), Bytes::from(h.join(&key))))
+            .collect();
+        let mut links: Vec<String> = self
+            .site
+            .hubs
+            .iter()
+            .map(|hub| format!("<{hub}>; rel=\"hub\""))
+            .collect();
+        links.push(format!("<{self_url}>; rel=\"self\""));
+        headers.push(("link", Bytes::from(links.join(", "))));
+        headers
     }
 
     /// The metadata of page `page` of `scope`, whose entries are `views`.
