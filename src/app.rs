@@ -93,7 +93,7 @@ impl Application {
             transport::spool(settings.server.io, &settings.store.data_dir),
         )
         .with_edge(crate::edge::Edge::from_settings(&settings));
-        let state = AppState::new(settings, tokens, ingest, feeds);
+        let state = AppState::new(settings, tokens, ingest, feeds)?;
         Ok(Application { listener, state })
     }
 
@@ -166,6 +166,20 @@ fn background(state: &AppState) -> Vec<tokio::task::AbortHandle> {
         std::sync::Arc::new(state.feeds.site().clone()),
         std::sync::Arc::clone(&state.push),
     );
+    if let Some(hub) = &state.hub {
+        let coalesce = std::time::Duration::from_millis(state.settings.push.coalesce_ms);
+        let job = std::sync::Arc::new(crate::websub::deliver::Distribute {
+            hub: std::sync::Arc::clone(hub),
+        });
+        handles.push(
+            tokio::spawn(crate::push::drive(ingest.store().clone(), job, coalesce)).abort_handle(),
+        );
+        let deliveries = crate::websub::deliver::run(
+            std::sync::Arc::clone(hub),
+            std::sync::Arc::clone(&state.feeds),
+        );
+        handles.push(tokio::spawn(deliveries).abort_handle());
+    }
     handles.push(tokio::spawn(schedule::run(ingest, retention)).abort_handle());
     handles
 }

@@ -45,3 +45,4 @@ pub mod scope;
 pub mod store;
 pub mod telemetry;
 pub mod transport;
+pub mod websub;

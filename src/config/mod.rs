@@ -112,6 +112,7 @@ pub struct LimitSettings {
     pub max_bulk_items: usize,
     pub max_category_request_bytes: usize,
     pub max_retraction_request_bytes: usize,
+    pub max_form_request_bytes: usize,
 }
 
 /// The HTML policy for article bodies.
@@ -314,6 +315,31 @@ mod tests {
         let e = env(&[("HERALD_FEEDS__ITEMS", "30"), ("HERALD_API_TOKENS", "x")]);
         let s = Settings::load_from(None, &e, &Overrides::default()).unwrap();
         assert_eq!(s.feeds.items, 30);
+    }
+
+    #[test]
+    fn lists_come_from_the_environment_comma_separated() {
+        let e = env(&[
+            (
+                "HERALD_CDN__PURGE",
+                "varnish=http://varnish:6081,webhook=https://cdn.example/p",
+            ),
+            ("HERALD_WEBSUB__HUBS", "https://pubsubhubbub.appspot.com/"),
+            ("HERALD_CDN__KEY_HEADERS", "xkey"),
+        ]);
+        let s = Settings::load_from(None, &e, &Overrides::default()).unwrap();
+        assert_eq!(
+            s.cdn.purge,
+            [
+                "varnish=http://varnish:6081",
+                "webhook=https://cdn.example/p"
+            ]
+        );
+        assert_eq!(s.websub.hubs, ["https://pubsubhubbub.appspot.com/"]);
+        assert_eq!(s.cdn.key_headers, ["xkey"]);
+        let bad = env(&[("HERALD_CDN__PURGE", "squid=http://x")]);
+        let err = Settings::load_from(None, &bad, &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("cdn.purge[0]"), "{err}");
     }
 
     #[test]

@@ -66,6 +66,10 @@ impl Settings {
                 "limits.max_retraction_request_bytes",
                 self.limits.max_retraction_request_bytes,
             ),
+            (
+                "limits.max_form_request_bytes",
+                self.limits.max_form_request_bytes,
+            ),
             ("server.max_connections", self.server.max_connections),
             (
                 "server.request_timeout_secs",
@@ -129,11 +133,16 @@ impl Settings {
     fn validate_push(&self, bad: &mut Vec<String>) {
         for (i, hub) in self.websub.hubs.iter().enumerate() {
             if !crate::article::is_http_url(hub) {
-                bad.push(format!("websub.hubs[{i}]: not an absolute http(s) URL: {hub:?}"));
+                bad.push(format!(
+                    "websub.hubs[{i}]: not an absolute http(s) URL: {hub:?}"
+                ));
             }
         }
         let w = &self.websub;
-        if !(1 <= w.lease_min_secs && w.lease_min_secs <= w.lease_default_secs && w.lease_default_secs <= w.lease_max_secs) {
+        if !(1 <= w.lease_min_secs
+            && w.lease_min_secs <= w.lease_default_secs
+            && w.lease_default_secs <= w.lease_max_secs)
+        {
             bad.push(format!(
                 "websub.lease_*_secs: need 1 <= lease_min_secs <= lease_default_secs <= lease_max_secs, got {}, {}, {}",
                 w.lease_min_secs, w.lease_default_secs, w.lease_max_secs
@@ -141,13 +150,25 @@ impl Settings {
         }
         for (key, value) in [
             ("websub.max_subscriptions", w.max_subscriptions),
-            ("websub.max_subscriptions_per_topic", w.max_subscriptions_per_topic),
+            (
+                "websub.max_subscriptions_per_topic",
+                w.max_subscriptions_per_topic,
+            ),
             ("websub.max_pending_per_host", w.max_pending_per_host),
             ("push.coalesce_ms", self.push.coalesce_ms as usize),
-            ("push.backoff_initial_ms", self.push.backoff_initial_ms as usize),
+            (
+                "push.backoff_initial_ms",
+                self.push.backoff_initial_ms as usize,
+            ),
             ("push.backoff_max_ms", self.push.backoff_max_ms as usize),
-            ("push.give_up_after_secs", self.push.give_up_after_secs as usize),
-            ("push.connect_timeout_ms", self.push.connect_timeout_ms as usize),
+            (
+                "push.give_up_after_secs",
+                self.push.give_up_after_secs as usize,
+            ),
+            (
+                "push.connect_timeout_ms",
+                self.push.connect_timeout_ms as usize,
+            ),
             ("push.timeout_ms", self.push.timeout_ms as usize),
         ] {
             if value == 0 {

@@ -52,6 +52,17 @@ impl BodyKind for CategoryBody {
     }
 }
 
+/// A small form (`POST /websub`).
+pub struct SmallFormBody;
+
+impl BodyKind for SmallFormBody {
+    const WHAT: &'static str = "form";
+    const LIMIT_KEY: &'static str = "limits.max_form_request_bytes";
+    fn limit(limits: &LimitSettings) -> usize {
+        limits.max_form_request_bytes
+    }
+}
+
 /// Why an article is retracted (`DELETE /api/articles/{id}`).
 pub struct RetractionBody;
 

@@ -53,6 +53,9 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u32,
     },
+    /// 429 with `Retry-After`: a cap is reached.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 401: no bearer token, or a wrong one.
     #[error("a valid bearer token is required: send Authorization: Bearer <token>")]
     Unauthorized,
@@ -128,6 +131,10 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({"error": error, "message": msg}),
             ),
+            TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "too_many", "message": msg}),
+            ),
             Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 json!({"error": "unauthorized", "message": msg}),
@@ -193,6 +200,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         }
         if matches!(self, ApiError::Unauthorized) {
             response

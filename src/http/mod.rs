@@ -18,6 +18,7 @@ mod hits;
 mod metrics;
 mod openapi;
 mod related;
+mod websub;
 
 use std::sync::Arc;
 
@@ -47,8 +48,31 @@ pub struct AppState(Arc<Shared>);
 
 impl AppState {
     /// The state of a server with `settings`, accepting `tokens` for writes, writing
-    /// through `ingest` and serving feeds from `feeds`.
-    pub fn new(settings: Settings, tokens: Tokens, ingest: Ingest, feeds: FeedCache) -> Self {
+    /// through `ingest` and serving feeds from `feeds`; fails when the hub's
+    /// subscriptions cannot be read.
+    pub fn new(
+        settings: Settings,
+        tokens: Tokens,
+        ingest: Ingest,
+        feeds: FeedCache,
+    ) -> Result<Self, crate::store::StoreError> {
+        let push: Arc<crate::push::PushStats> = Arc::default();
+        let hub = settings.websub.hub.then(|| {
+            let hub = crate::websub::Hub::load(
+                Arc::new(feeds.site().clone()),
+                ingest.catalog().clone(),
+                ingest.store().clone(),
+                settings.websub.clone(),
+                crate::push::Outbound::for_strangers(
+                    &settings.push,
+                    settings.websub.allow_private_callbacks,
+                ),
+                crate::push::Retry::from_settings(&settings.push),
+                Arc::clone(&push),
+            );
+            hub.map(Arc::new)
+        });
+        let hub = hub.transpose()?;
         let edge = crate::edge::Edge::from_settings(&settings);
         let cache_control = format!(
             "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
@@ -56,9 +80,10 @@ impl AppState {
             settings.feeds.stale_while_revalidate_secs,
             edge.stale_if_error_secs
         );
-        AppState(Arc::new(Shared {
+        Ok(AppState(Arc::new(Shared {
             waiting: Arc::new(tokio::sync::Semaphore::new(settings.changes.max_waiting)),
-            push: Arc::default(),
+            push,
+            hub,
             metrics: Default::default(),
             feeds: Arc::new(feeds),
             feed_cache_control: HeaderValue::from_str(&cache_control)
@@ -71,7 +96,7 @@ impl AppState {
             ingest,
             settings: Arc::new(settings),
             tokens: Arc::new(tokens),
-        }))
+        })))
     }
 }
 
@@ -104,6 +129,8 @@ pub struct Shared {
     pub waiting: Arc<tokio::sync::Semaphore>,
     /// What the push jobs did, per target.
     pub push: Arc<crate::push::PushStats>,
+    /// Herald's own WebSub hub, when it runs one.
+    pub hub: Option<Arc<crate::websub::Hub>>,
 }
 
 /// The whole service: every route, and the layers around them.
@@ -190,6 +217,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(related::related))
         .routes(routes!(changes::changes))
+        .routes(routes!(websub::subscribe))
+        .routes(routes!(websub::subscriptions))
         .routes(routes!(export::export))
         .routes(routes!(categories::list))
         .routes(routes!(categories::get_one, categories::put_one))

@@ -67,6 +67,7 @@ pub enum BodyRefusals {
         (name = "feeds", description = "RSS 2.0, Atom 1.0, JSON Feed 1.1 and OPML"),
         (name = "related", description = "What to read next"),
         (name = "categories", description = "Sections"),
+        (name = "websub", description = "Herald's own WebSub hub"),
         (name = "changes", description = "The change log: what readers of each feed saw change, in order"),
         (name = "operations", description = "Health, readiness, metrics and backup"),
     )

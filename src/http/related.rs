@@ -96,7 +96,10 @@ fn respond(state: &AppState, answer: &RelatedAnswer, req: &HeaderMap) -> Respons
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
-    headers.insert(header::CACHE_CONTROL, super::edge::cache_control(&state.edge, 60));
+    headers.insert(
+        header::CACHE_CONTROL,
+        super::edge::cache_control(&state.edge, 60),
+    );
     headers.insert(
         header::ETAG,
         HeaderValue::from_str(&format!("\"{tag}\"")).expect("hex is a valid header"),

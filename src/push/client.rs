@@ -49,7 +49,9 @@ impl Outbound {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
         }
         Outbound {
-            client: builder.build().expect("a client with these settings builds"),
+            client: builder
+                .build()
+                .expect("a client with these settings builds"),
             public_only,
         }
     }
@@ -93,8 +95,9 @@ pub async fn read_bounded(mut response: reqwest::Response) -> Vec<u8> {
     body
 }
 
-/// rustls needs its crypto provider chosen once per process.
-fn install_crypto() {
+/// Chooses rustls's crypto provider (ring) for the process, once: reqwest needs it
+/// chosen before any client is built.
+pub fn install_crypto() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

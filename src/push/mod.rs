@@ -20,7 +20,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use client::{MAX_BODY, Outbound, is_public, read_bounded};
+pub use client::{MAX_BODY, Outbound, install_crypto, is_public, read_bounded};
 pub use retry::Retry;
 pub use stats::{PushStats, TargetStats};
 
@@ -150,7 +150,13 @@ pub fn start(
         let Ok(hub) = url::Url::parse(hub) else {
             continue;
         };
-        let job = ping::Ping::new(hub, Arc::clone(&site), client.clone(), retry, Arc::clone(&stats));
+        let job = ping::Ping::new(
+            hub,
+            Arc::clone(&site),
+            client.clone(),
+            retry,
+            Arc::clone(&stats),
+        );
         handles.push(tokio::spawn(drive(store.clone(), Arc::new(job), coalesce)).abort_handle());
     }
     handles

@@ -112,7 +112,10 @@ impl Purge {
             Ok(())
         } else {
             let body = read_bounded(response).await;
-            Err(format!("{status}: {}", String::from_utf8_lossy(&body).trim()))
+            Err(format!(
+                "{status}: {}",
+                String::from_utf8_lossy(&body).trim()
+            ))
         }
     }
 }

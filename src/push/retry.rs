@@ -93,7 +93,11 @@ mod tests {
         let ok = retry
             .run(&stats, "purge", "v", || async {
                 let n = tries.fetch_add(1, Ordering::Relaxed);
-                if n < 3 { Err("down".to_string()) } else { Ok(()) }
+                if n < 3 {
+                    Err("down".to_string())
+                } else {
+                    Ok(())
+                }
             })
             .await;
         assert!(ok);

@@ -53,6 +53,9 @@ impl PushStats {
     /// Every target's counters, by job and target.
     pub fn all(&self) -> Vec<((String, String), TargetStats)> {
         let targets = self.targets.lock().unwrap_or_else(|e| e.into_inner());
-        targets.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        targets
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }

@@ -12,6 +12,8 @@
 //! y/{scope}\0{time:8}{id}           empty: tombstones of a scope, by retraction time
 //! l/{seq:8}                         change log entry JSON, by sequence number
 //! c/{name}                          u64 BE: a change-log consumer's cursor
+//! w/{id}                            WebSub subscription JSON of Herald's hub
+//! v/{id}                            empty: a delivery owed to subscription id
 //! k/{slug}                          category JSON, for categories set at run time
 //! ```
 //! Times are UTC microseconds with the sign bit flipped, big-endian, so that byte
@@ -32,6 +34,18 @@ pub const TOMBSTONE_PREFIX: &[u8] = b"t/";
 pub const BURIED_PREFIX: &[u8] = b"y/";
 pub const LOG_PREFIX: &[u8] = b"l/";
 pub const CURSOR_PREFIX: &[u8] = b"c/";
+pub const SUBSCRIPTION_PREFIX: &[u8] = b"w/";
+pub const OWED_PREFIX: &[u8] = b"v/";
+
+/// The key of subscription `id`.
+pub fn subscription(id: &str) -> Vec<u8> {
+    [SUBSCRIPTION_PREFIX, id.as_bytes()].concat()
+}
+
+/// The key of the delivery owed to subscription `id`.
+pub fn owed(id: &str) -> Vec<u8> {
+    [OWED_PREFIX, id.as_bytes()].concat()
+}
 
 /// The key of scheduled article `id`.
 pub fn scheduled(id: &str) -> Vec<u8> {

@@ -23,6 +23,7 @@ mod ranges;
 mod saved;
 mod scan;
 mod schedule;
+mod subscriptions;
 mod write;
 
 #[cfg(test)]

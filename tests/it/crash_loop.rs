@@ -20,7 +20,7 @@ type Acknowledged = Arc<Mutex<HashMap<String, Vec<Option<String>>>>>;
 /// Posts batches until the server dies. Each batch adds new articles and moves a
 /// few earlier ones to another category, so index entries are removed as well as added.
 fn write_until_killed(addr: std::net::SocketAddr, round: u32, acked: Acknowledged) {
-    let client = reqwest::blocking::Client::new();
+    let client = crate::common::blocking_client();
     for batch in 0.. {
         let category = ["thoi-su", "kinh-te", "xa-hoi"][(round + batch) as usize % 3];
         let mut items: Vec<(String, String)> = (0..BATCH)

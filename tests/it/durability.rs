@@ -33,7 +33,7 @@ fn status_of(client: &reqwest::blocking::Client, addr: std::net::SocketAddr, id:
 fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let client = reqwest::blocking::Client::new();
+    let client = crate::common::blocking_client();
     let mut acknowledged = Vec::new();
     for round in 0..5 {
         let mut served = serve_binary(&data, &[]);
@@ -63,7 +63,7 @@ fn acknowledged_writes_survive_kill_9() {
 fn sigterm_drains_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let client = reqwest::blocking::Client::new();
+    let client = crate::common::blocking_client();
     let mut served = serve_binary(&data, &[]);
     assert_eq!(
         put(

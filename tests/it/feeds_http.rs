@@ -7,7 +7,7 @@ const FEED: &str = "/feeds/category/kinh-te/rss.xml";
 
 /// A client that shows redirects instead of following them.
 fn no_redirect_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::common::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -38,10 +38,20 @@ async fn every_feed_has_its_content_type_and_cache_headers() {
     let r = app.get(FEED).await;
     assert_eq!(
         header(&r, "cache-control"),
-        "public, max-age=300, stale-while-revalidate=600"
+        "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
     );
     assert_eq!(header(&r, "vary"), "Accept-Encoding");
     assert_eq!(header(&r, "last-modified"), "Fri, 06 Dec 2024 01:00:00 GMT");
+    // What the cache in front purges it by, in each header caches read.
+    assert_eq!(header(&r, "xkey"), "category:kinh-te");
+    assert_eq!(header(&r, "surrogate-key"), "category:kinh-te");
+    assert_eq!(header(&r, "cache-tag"), "category:kinh-te");
+    assert_eq!(
+        header(&r, "link"),
+        "<http://localhost:8080/feeds/category/kinh-te/rss.xml>; rel=\"self\""
+    );
+    // Nothing purges an edge here, so it gets no lifetime of its own.
+    assert_eq!(header(&r, "surrogate-control"), "");
     let etag = header(&r, "etag");
     assert!(
         etag.starts_with('"') && etag.ends_with('"') && etag.len() > 10,
@@ -61,10 +71,19 @@ async fn matching_etag_gets_304_with_validators_repeated() {
     assert_eq!(header(&r, "etag"), etag);
     assert_eq!(
         header(&r, "cache-control"),
-        "public, max-age=300, stale-while-revalidate=600"
+        "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
     );
     assert_eq!(header(&r, "vary"), "Accept-Encoding");
     assert_eq!(header(&r, "last-modified"), "Fri, 06 Dec 2024 01:00:00 GMT");
+    assert_eq!(
+        header(&r, "xkey"),
+        "category:kinh-te",
+        "a 304 names its keys too"
+    );
+    assert!(
+        header(&r, "link").contains("rel=\"self\""),
+        "and its WebSub links"
+    );
     assert!(r.bytes().await.unwrap().is_empty());
     let stale = get_with(&app, FEED, &[("if-none-match", "\"something-else\"")]).await;
     assert_eq!(stale.status().as_u16(), 200);

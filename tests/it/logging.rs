@@ -10,7 +10,7 @@ fn json_logs_at_trace_level_never_show_a_token() {
         c.env("RUST_LOG", "trace").env("HERALD_LOG__FORMAT", "json");
     });
     let base = format!("http://{}", served.addr);
-    let client = reqwest::blocking::Client::new();
+    let client = crate::common::blocking_client();
     let wrong = "wrong-token-9d1e";
     let put = |token: &str, id: &str| {
         client

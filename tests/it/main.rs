@@ -28,3 +28,4 @@ mod related;
 mod retractions;
 mod shutdown;
 mod storage_faults;
+mod websub;

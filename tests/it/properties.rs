@@ -195,7 +195,7 @@ fn arbitrary_bodies_never_fail_the_server() {
     let app = runtime.block_on(crate::common::spawn_app());
     // A new connection per request: a pooled one may have been closed by the server
     // (after a 413, or idle past the header-read timeout) just as it is reused.
-    let fresh = reqwest::Client::builder()
+    let fresh = crate::common::client_builder()
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
@@ -240,7 +240,10 @@ fn arbitrary_bodies_never_fail_the_server() {
                     // see as a broken connection. Anything smaller must be answered.
                     prop_assert!(len > 64 * 1024, "{path}: {len}-byte body: {e}");
                     let alive = runtime.block_on(async {
-                        reqwest::Client::new().get(app.url("/healthz")).send().await
+                        crate::common::client()
+                            .get(app.url("/healthz"))
+                            .send()
+                            .await
                     });
                     prop_assert!(alive.is_ok_and(|r| r.status() == 200));
                 }
@@ -251,7 +254,7 @@ fn arbitrary_bodies_never_fail_the_server() {
     // Still serving reads afterwards (on a new connection: the server may close one
     // after an error answer that it did not read the body of).
     let feed = runtime.block_on(async {
-        reqwest::Client::new()
+        crate::common::client()
             .get(app.url("/feeds/atom.xml"))
             .send()
             .await

@@ -300,7 +300,18 @@ async fn headers_suit_browser_widgets_and_caches() {
 
     let r = app.get("/api/articles/bao-sat-lo/related").await;
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
-    assert_eq!(r.headers()["cache-control"], "public, max-age=60");
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=60, stale-if-error=86400"
+    );
+    let keys = r.headers()["xkey"].to_str().unwrap().to_string();
+    for key in [
+        "article:bao-sat-lo",
+        "article:khac-phuc-bao",
+        "category:thoi-su",
+    ] {
+        assert!(keys.split(' ').any(|k| k == key), "{key} not in {keys}");
+    }
     assert_eq!(r.headers()["content-type"], "application/json");
     let etag = r.headers()["etag"].to_str().unwrap().to_string();
 

@@ -78,7 +78,7 @@ fn assert_all_readable(client: &reqwest::blocking::Client, base: &str, ids: &[St
 fn a_disk_that_refuses_writes_gives_503_and_reads_keep_serving() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let client = reqwest::blocking::Client::new();
+    let client = crate::common::blocking_client();
     let mut served = serve_binary_with(&data, &[], limit_file_size);
     let base = format!("http://{}", served.addr);
 
@@ -215,7 +215,7 @@ impl Drop for Tmpfs {
 fn a_full_disk_gives_503_with_no_space_left() {
     let (_dir, fs) = Tmpfs::mount("size=1m");
     let data = fs.0.join("data");
-    let client = reqwest::blocking::Client::new();
+    let client = crate::common::blocking_client();
     let mut served = serve_binary(&data, &[]);
     let base = format!("http://{}", served.addr);
     let (acknowledged, refused) = fill_until_refused(&client, &base);
@@ -257,7 +257,7 @@ fn a_read_only_data_directory_is_refused_at_start_with_the_reason() {
     let (_dir, fs) = Tmpfs::mount("size=4m");
     let data = fs.0.join("data");
     let mut served = serve_binary(&data, &[]);
-    let client = reqwest::blocking::Client::new();
+    let client = crate::common::blocking_client();
     let r = client
         .put(format!("http://{}/api/articles/a0", served.addr))
         .bearer_auth(TOKEN)

@@ -80,7 +80,7 @@ pub async fn spawn_app_in(
     });
     let app = TestApp {
         addr,
-        client: reqwest::Client::new(),
+        client: client(),
         dir,
         shutdown: Some(tx),
         handle: Some(handle),
@@ -100,10 +100,7 @@ impl TestApp {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         // A client of its own that keeps no connection, which tests of connection
         // limits would find taken.
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .build()
-            .unwrap();
+        let client = client_builder().pool_max_idle_per_host(0).build().unwrap();
         let url = self.url("/readyz?require=related");
         while client.get(&url).send().await.unwrap().status() != 200 {
             assert!(std::time::Instant::now() < deadline, "related never ready");
@@ -320,4 +317,23 @@ pub fn metric(text: &str, name: &str) -> u64 {
         .find(|l| l.split(' ').next() == Some(name))
         .unwrap_or_else(|| panic!("no {name} in /metrics"));
     line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// An HTTP client for tests. The library's outbound client chooses rustls's crypto
+/// provider for the process, and reqwest (the same crate for both) wants it chosen
+/// before any client is built, so every test client is built through here.
+pub fn client() -> reqwest::Client {
+    client_builder().build().unwrap()
+}
+
+/// A builder of [`client`]s.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    herald::push::install_crypto();
+    reqwest::Client::builder()
+}
+
+/// A blocking [`client`].
+pub fn blocking_client() -> reqwest::blocking::Client {
+    herald::push::install_crypto();
+    reqwest::blocking::Client::new()
 }

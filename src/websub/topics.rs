@@ -1,0 +1,81 @@
+//! Herald's topics: the first page of the site's feeds, each section's and each
+//! tag's, in every format, named exactly by their URLs.
+
+use percent_encoding::percent_decode_str;
+
+use crate::article::normalize_tag;
+use crate::category::Catalog;
+use crate::feed::{Format, Site};
+use crate::scope::Scope;
+
+/// A feed that can be subscribed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    pub scope: Scope,
+    pub format: Format,
+}
+
+impl Topic {
+    /// The topic `url` names, if it is one of Herald's: exactly the URL the feed
+    /// announces as its `self` (no page, no other spelling of a tag).
+    pub fn parse(url: &str, site: &Site, catalog: &Catalog) -> Option<Topic> {
+        let rest = url.strip_prefix(&site.base_url)?.strip_prefix("/feeds/")?;
+        let parts: Vec<&str> = rest.split('/').collect();
+        let (scope, file) = match parts.as_slice() {
+            [file] => (Scope::All, *file),
+            ["category", slug, file] if catalog.contains(slug) => {
+                (Scope::Category(slug.to_string()), *file)
+            }
+            ["tag", tag, file] => {
+                let tag = percent_decode_str(tag).decode_utf8().ok()?;
+                (Scope::Tag(normalize_tag(&tag)), *file)
+            }
+            _ => return None,
+        };
+        let topic = Topic {
+            scope,
+            format: Format::from_file(file)?,
+        };
+        (topic.url(site) == url).then_some(topic)
+    }
+
+    /// Its URL.
+    pub fn url(&self, site: &Site) -> String {
+        site.feed_url(&self.scope, self.format)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, Settings};
+
+    #[test]
+    fn only_the_exact_urls_of_first_pages_are_topics() {
+        let settings =
+            Settings::load_from(None, &Default::default(), &Overrides::default()).unwrap();
+        let site = Site::from_settings(&settings);
+        let catalog = Catalog::new(&settings.categories, vec![]);
+        let base = &site.base_url;
+        let ok = |u: &str| Topic::parse(&format!("{base}{u}"), &site, &catalog);
+        assert_eq!(
+            ok("/feeds/atom.xml"),
+            Some(Topic {
+                scope: Scope::All,
+                format: Format::Atom
+            })
+        );
+        assert!(ok("/feeds/category/kinh-te/rss.xml").is_some());
+        assert!(ok("/feeds/tag/l%C3%A0o%20cai/feed.json").is_some());
+        for not in [
+            "/feeds/category/khong-co/rss.xml",
+            "/feeds/tag/L%C3%80O%20CAI/rss.xml",
+            "/feeds/rss.xml?page=2",
+            "/feeds/other.xml",
+            "/api/articles",
+        ] {
+            assert!(ok(not).is_none(), "{not}");
+        }
+        assert!(Topic::parse("https://elsewhere.example/feeds/rss.xml", &site, &catalog).is_none());
+    }
+}
