@@ -23,6 +23,10 @@ LABEL org.opencontainers.image.title="herald" \
       org.opencontainers.image.description="Syndication service for news publishers: articles in, RSS, Atom, JSON Feed and related stories out." \
       org.opencontainers.image.source="https://example.invalid/herald" \
       org.opencontainers.image.licenses="MIT"
+# ca-certificates: WebSub hubs and purge webhooks are usually https.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates=20250419~deb12u2 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin herald \
     && mkdir -p /data \
     && chown herald:herald /data

@@ -158,6 +158,15 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         );
     }
     push_metrics(&state.push, &mut out);
+    if let Some(hub) = &state.hub {
+        out.extend_from_slice(
+            format!(
+                "# HELP herald_websub_subscriptions Subscriptions to Herald's hub\n# TYPE herald_websub_subscriptions gauge\nherald_websub_subscriptions {}\n",
+                hub.len()
+            )
+            .as_bytes(),
+        );
+    }
     (
         [(
             header::CONTENT_TYPE,
