@@ -47,6 +47,9 @@ pub struct Tombstone {
     pub id: String,
     /// Its URL when it was retracted.
     pub url: String,
+    /// When it had been published (the month whose sitemap it left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
     /// When it was retracted.
     pub when: DateTime<Utc>,
     /// Why, when the newsroom said.

@@ -42,6 +42,7 @@ pub mod recommend;
 pub mod related;
 pub mod schedule;
 pub mod scope;
+pub mod sitemap;
 pub mod store;
 pub mod telemetry;
 pub mod transport;

@@ -28,6 +28,7 @@ pub struct Settings {
     pub html: HtmlSettings,
     pub feeds: FeedSettings,
     pub changes: ChangeSettings,
+    pub sitemaps: SitemapSettings,
     pub websub: WebSubSettings,
     pub cdn: CdnSettings,
     pub push: PushSettings,
@@ -49,6 +50,8 @@ pub struct SiteSettings {
     pub icon: String,
     #[serde(default)]
     pub logo: String,
+    /// The publication's name in Google News sitemaps (`news:name`).
+    pub publication_name: String,
 }
 
 /// The HTTP listener.
@@ -142,6 +145,14 @@ pub struct ChangeSettings {
     pub retain_days: u32,
     /// Calls to `GET /api/changes` that may wait for a change at once.
     pub max_waiting: usize,
+}
+
+/// Sitemaps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitemapSettings {
+    /// Hours of articles the Google News sitemap lists.
+    pub news_window_hours: u32,
 }
 
 /// WebSub: external hubs to ping, and Herald's own hub.

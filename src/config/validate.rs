@@ -21,6 +21,15 @@ impl Settings {
                 self.site.id_since
             ));
         }
+        if self.site.publication_name.trim().is_empty() {
+            bad.push("site.publication_name: must not be empty".into());
+        }
+        if !(1..=720).contains(&self.sitemaps.news_window_hours) {
+            bad.push(format!(
+                "sitemaps.news_window_hours: must be between 1 and 720, got {}",
+                self.sitemaps.news_window_hours
+            ));
+        }
         if self.site.title.trim().is_empty() {
             bad.push("site.title: must not be empty".into());
         }

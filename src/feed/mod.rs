@@ -22,7 +22,7 @@ pub use cache::{
     Encoding, FeedCache, FeedError, FeedLimits, Rendered, Representation, Stamp, gzip, log_position,
 };
 pub use opml::render_opml;
-pub use view::{ItemView, Site};
+pub use view::{ItemView, Site, escape};
 
 use crate::scope::Scope;
 

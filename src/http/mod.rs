@@ -18,6 +18,7 @@ mod hits;
 mod metrics;
 mod openapi;
 mod related;
+mod sitemaps;
 mod websub;
 
 use std::sync::Arc;
@@ -84,6 +85,11 @@ impl AppState {
             waiting: Arc::new(tokio::sync::Semaphore::new(settings.changes.max_waiting)),
             push,
             hub,
+            sitemaps: Arc::new(crate::sitemap::Sitemaps::new(
+                Arc::new(feeds.site().clone()),
+                ingest.store().clone(),
+                &settings,
+            )),
             metrics: Default::default(),
             feeds: Arc::new(feeds),
             feed_cache_control: HeaderValue::from_str(&cache_control)
@@ -131,6 +137,8 @@ pub struct Shared {
     pub push: Arc<crate::push::PushStats>,
     /// Herald's own WebSub hub, when it runs one.
     pub hub: Option<Arc<crate::websub::Hub>>,
+    /// The sitemaps.
+    pub sitemaps: Arc<crate::sitemap::Sitemaps>,
 }
 
 /// The whole service: every route, and the layers around them.
@@ -217,6 +225,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(related::related))
         .routes(routes!(changes::changes))
+        .routes(routes!(sitemaps::index))
+        .routes(routes!(sitemaps::file))
         .routes(routes!(websub::subscribe))
         .routes(routes!(websub::subscriptions))
         .routes(routes!(export::export))

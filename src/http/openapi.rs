@@ -68,6 +68,7 @@ pub enum BodyRefusals {
         (name = "related", description = "What to read next"),
         (name = "categories", description = "Sections"),
         (name = "websub", description = "Herald's own WebSub hub"),
+        (name = "sitemaps", description = "Google News sitemap, and the archive by month"),
         (name = "changes", description = "The change log: what readers of each feed saw change, in order"),
         (name = "operations", description = "Health, readiness, metrics and backup"),
     )

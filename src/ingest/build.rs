@@ -22,7 +22,8 @@ impl Ingest {
     pub fn build_related(&self) -> Result<TermCounts, StoreError> {
         let started = std::time::Instant::now();
         let store = &self.store;
-        let articles = store.count_articles()?;
+        store.summarise()?;
+        let articles = store.article_count();
         let saved = store
             .take_related_counts()
             .and_then(|bytes| IndexBuilder::from_saved(&bytes, articles));

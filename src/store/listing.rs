@@ -72,7 +72,8 @@ impl Record {
         self.decode_as()
     }
 
-    fn decode_as<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
+    /// The article, decoding only the fields `T` has.
+    pub fn decode_as<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
         decode(&self.id, &self.raw)
     }
 }
@@ -148,7 +149,7 @@ impl Store {
     }
 
     /// The records the index `entries` point to, from the `offset`th.
-    fn records(
+    pub(super) fn records(
         &self,
         scope: &Scope,
         entries: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,

@@ -18,6 +18,7 @@ mod check;
 mod history;
 mod keys;
 mod listing;
+mod months;
 mod open;
 mod ranges;
 mod saved;
@@ -41,6 +42,7 @@ pub use articles::{Deleted, Stored};
 pub use check::CheckReport;
 pub use history::Since;
 pub use listing::{Cursor, Record};
+pub use months::{Month, MonthSummary, month_bounds, month_of};
 
 /// The version of the key layout this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -138,6 +140,8 @@ pub struct Store {
     /// The ids of scheduled and of tombstoned articles: few, so kept in memory, which
     /// spares every write two lookups that almost always find nothing.
     few_ids: Arc<RwLock<FewIds>>,
+    /// Public articles by month, once summarised.
+    months: Arc<RwLock<Option<std::collections::BTreeMap<Month, MonthSummary>>>>,
     /// The newest change log entry's number, and its watchers.
     log_head: Arc<AtomicU64>,
     log_watch: Arc<tokio::sync::watch::Sender<u64>>,

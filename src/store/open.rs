@@ -42,6 +42,7 @@ impl Store {
             saved_counts: Arc::new(Mutex::new(saved_counts)),
             counts_on_disk: Arc::default(),
             few_ids: Arc::new(RwLock::new(few_ids)),
+            months: Arc::default(),
             log_head: Arc::new(AtomicU64::new(head)),
             log_watch: Arc::new(tokio::sync::watch::Sender::new(head)),
         })

@@ -77,27 +77,6 @@ pub(super) fn split(db: &sled::Db, prefix: &[u8], n: usize) -> Result<Vec<KeyRan
         .collect())
 }
 
-/// Counts the keys under `prefix`, one thread per range.
-pub(super) fn count(db: &sled::Db, prefix: &[u8], threads: usize) -> Result<u64, StoreError> {
-    let ranges = split(db, prefix, threads)?;
-    std::thread::scope(|s| {
-        let counts: Vec<_> = ranges
-            .iter()
-            .map(|r| {
-                s.spawn(move || {
-                    r.iter(db, prefix).try_fold(0u64, |n, item| {
-                        item.map(|_| n + 1).map_err(sled_err("count articles"))
-                    })
-                })
-            })
-            .collect();
-        counts
-            .into_iter()
-            .map(|h| h.join().expect("a count thread panicked"))
-            .sum()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,7 +123,6 @@ mod tests {
             for n in [1, 2, 8] {
                 let (_, got) = scanned(&db, n);
                 assert_eq!(got, want, "{n} ranges");
-                assert_eq!(count(&db, b"a/", n).unwrap(), want.len() as u64);
             }
             drop(dir);
         }

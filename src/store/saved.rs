@@ -74,17 +74,14 @@ impl Store {
     }
 
     /// Counts the public articles, unless they are counted already; holds writes
-    /// back meanwhile, so the count is exact. A few seconds at 1,000,000 articles,
-    /// all of it reading sled's pages, so a server does it in the background.
+    /// back meanwhile, so the count is exact (see [`Store::summarise`]). About a
+    /// second at 1,000,000 articles, so a server does it in the background.
     pub fn count_articles(&self) -> Result<u64, StoreError> {
         if self.is_counted() {
             return Ok(self.article_count());
         }
-        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let n = super::ranges::count(&self.db, keys::ARTICLE_PREFIX, crate::par::workers())?;
-        self.count.store(n, Ordering::Relaxed);
-        self.counted.store(true, Ordering::Release);
-        Ok(n)
+        self.summarise()?;
+        Ok(self.article_count())
     }
 
     /// A batch that removed saved counts did not apply: they are still on disk.

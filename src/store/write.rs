@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 
+use super::months::{Month, month_of};
 use super::{Store, StoreError, keys, sled_err};
 use crate::article::Article;
 use crate::history::{Change, ChangeKind, Tombstone};
@@ -29,6 +30,8 @@ pub(super) struct Write<'s> {
     /// Changes to the in-memory sets of scheduled and tombstoned ids, in order,
     /// applied once the batch is: (scheduled rather than tombstoned, added, id).
     ids: Vec<(bool, bool, String)>,
+    /// Changes to the month summaries, applied once the batch is.
+    months: Vec<(Month, i64, DateTime<Utc>)>,
 }
 
 impl<'s> Write<'s> {
@@ -43,17 +46,26 @@ impl<'s> Write<'s> {
             now,
             empty: true,
             ids: Vec::new(),
+            months: Vec::new(),
         }
     }
 
-    /// Stores `a` as public, with its index entries.
+    /// Stores `a` as public, with its index entries (the site's carries its
+    /// `updated`, for the archive's sitemaps).
     pub(super) fn index(&mut self, a: &Article) {
         let micros = a.published.timestamp_micros();
+        let updated = a.updated.with_timezone(&Utc);
         for scope in Scope::of(a) {
+            let value = match scope {
+                Scope::All => updated.timestamp_micros().to_be_bytes().to_vec(),
+                _ => Vec::new(),
+            };
             self.batch
-                .insert(keys::index_entry(&scope, micros, &a.id), &[][..]);
+                .insert(keys::index_entry(&scope, micros, &a.id), value);
             self.touched.insert(scope);
         }
+        self.months
+            .push((month_of(a.published.with_timezone(&Utc)), 1, updated));
         let json = serde_json::to_vec(a).expect("an Article always serialises");
         self.batch.insert(keys::article(&a.id), json);
         self.empty = false;
@@ -63,6 +75,8 @@ impl<'s> Write<'s> {
     /// overwritten, its record); returns the scopes it was in.
     pub(super) fn unindex(&mut self, old: &Article, remove_record: bool) -> BTreeSet<Scope> {
         let micros = old.published.timestamp_micros();
+        self.months
+            .push((month_of(old.published.with_timezone(&Utc)), -1, self.now));
         let scopes: BTreeSet<Scope> = Scope::of(old).into_iter().collect();
         for scope in &scopes {
             self.batch.remove(keys::index_entry(scope, micros, &old.id));
@@ -104,6 +118,7 @@ impl<'s> Write<'s> {
         let tombstone = Tombstone {
             id: old.id.clone(),
             url: old.url.clone(),
+            published: Some(old.published.with_timezone(&Utc)),
             when: self.now,
             reason,
             scopes: Scope::of(old).iter().map(Scope::key).collect(),
@@ -180,6 +195,7 @@ impl<'s> Write<'s> {
         }
         store.note_failure(applied)?;
         store.count.store(count, Ordering::Relaxed);
+        store.note_months(&self.months);
         if !self.ids.is_empty() {
             let mut ids = store.few_ids.write().unwrap_or_else(|e| e.into_inner());
             for (scheduled, added, id) in self.ids {

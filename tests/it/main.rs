@@ -27,5 +27,6 @@ mod readiness;
 mod related;
 mod retractions;
 mod shutdown;
+mod sitemaps;
 mod storage_faults;
 mod websub;
