@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::feed::{FeedCache, FeedLimits, Site};
 use crate::http::{AppState, router};
 use crate::ingest::Ingest;
+use crate::partner::Partners;
 use crate::related::LiveIndex;
 use crate::schedule;
 use crate::store::{Store, StoreError};
@@ -27,6 +28,8 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Partner(#[from] crate::partner::PartnerError),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -78,6 +81,7 @@ impl Application {
         tokens: Tokens,
         ingest: Ingest,
     ) -> Result<Self, StartError> {
+        let partners = Partners::load(&settings, |var| std::env::var(var).ok())?;
         let addr = settings.server.listen.clone();
         let listener = TcpListener::bind(&addr)
             .await
@@ -93,7 +97,7 @@ impl Application {
             transport::spool(settings.server.io, &settings.store.data_dir),
         )
         .with_edge(crate::edge::Edge::from_settings(&settings));
-        let state = AppState::new(settings, tokens, ingest, feeds)?;
+        let state = AppState::new(settings, tokens, partners, ingest, feeds)?;
         Ok(Application { listener, state })
     }
 

@@ -20,8 +20,9 @@ impl std::fmt::Debug for Tokens {
 
 /// Why the token file could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("auth.tokens_file: unable to read {path}: {source}")]
+#[error("{key}: unable to read {path}: {source}")]
 pub struct TokenFileError {
+    key: String,
     path: String,
     source: std::io::Error,
 }
@@ -30,6 +31,15 @@ impl Tokens {
     /// Tokens from `HERALD_API_TOKENS` (comma-separated) and the optional file
     /// (one per line, `#` comments).
     pub fn load(env_value: Option<&str>, file: &str) -> Result<Tokens, TokenFileError> {
+        Tokens::load_for("auth.tokens_file", env_value, file)
+    }
+
+    /// Like [`Tokens::load`], for the file setting `key` names.
+    pub fn load_for(
+        key: &str,
+        env_value: Option<&str>,
+        file: &str,
+    ) -> Result<Tokens, TokenFileError> {
         let mut raw: Vec<String> = env_value
             .unwrap_or_default()
             .split(',')
@@ -38,6 +48,7 @@ impl Tokens {
         if !file.is_empty() {
             let text =
                 std::fs::read_to_string(Path::new(file)).map_err(|source| TokenFileError {
+                    key: key.to_string(),
                     path: file.to_string(),
                     source,
                 })?;

@@ -1,7 +1,9 @@
 //! Herald: a syndication service for news publishers.
 //!
 //! It stores articles in sled and serves them as JSON, as RSS, Atom and JSON Feed
-//! feeds of the site, each section and each tag, and as related stories.
+//! feeds of the site, each section and each tag (public, and each partner's own), as
+//! sitemaps and as related stories; and it tells caches, hubs and subscribers of
+//! every change.
 //!
 //! # Layout
 //! - [`config`]: typed settings, layered from `config/default.toml`, a file and env.
@@ -10,10 +12,17 @@
 //! - [`scope`]: site / category / tag, the unit of listings and change stamps.
 //! - [`store`]: the only code that knows sled.
 //! - [`ingest`]: the write path shared by the API and `herald import`.
+//! - [`history`]: the change log's entries and retractions' tombstones.
+//! - [`schedule`]: the timer: embargoes lifted, old tombstones and log entries expired.
 //! - [`related`]: the related-stories index (tokenizer, BM25 scoring); no I/O.
 //! - [`recommend`]: related-stories answers, assembled as teasers.
 //! - [`feed`]: the only code that knows the feed crates: RSS, Atom, JSON Feed and
 //!   OPML rendering, and the feed cache.
+//! - [`partner`]: partners' keys, the rules of their feeds, and their polls.
+//! - [`sitemap`]: the Google News sitemap and the archive's sitemaps by month.
+//! - [`edge`]: surrogate keys and lifetimes for the cache in front.
+//! - [`push`]: jobs driven by the change log: cache purges and hub pings.
+//! - [`websub`]: Herald's own WebSub hub.
 //! - [`etag`]: the one hash behind every ETag.
 //! - [`auth`]: write tokens.
 //! - [`par`]: the core count, and a parallel map for CPU-bound batch work.
@@ -37,6 +46,7 @@ pub mod history;
 pub mod http;
 pub mod ingest;
 pub mod par;
+pub mod partner;
 pub mod push;
 pub mod recommend;
 pub mod related;

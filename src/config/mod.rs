@@ -11,7 +11,10 @@ use serde::Deserialize;
 
 use crate::category::Category;
 
+mod partners;
 mod validate;
+
+pub use partners::{PartnerSettings, Profile};
 
 /// The configuration shipped with Herald; every key has a comment there.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -35,6 +38,8 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub categories: Vec<Category>,
+    #[serde(default)]
+    pub partners: Vec<PartnerSettings>,
 }
 
 /// The publication itself.
@@ -131,6 +136,8 @@ pub struct HtmlSettings {
 pub struct FeedSettings {
     pub items: usize,
     pub max_bytes: usize,
+    /// Full text or summaries in the public feeds (and partners' by default).
+    pub content: crate::feed::Content,
     pub max_age_secs: u64,
     pub stale_while_revalidate_secs: u64,
     /// Days a retracted article's tombstone stays in feeds (and its URL answers 410).

@@ -114,6 +114,7 @@ impl Settings {
             ));
         }
         self.validate_push(&mut bad);
+        self.validate_partners(&mut bad);
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bad.push(format!(
                 "log.format: must be \"text\" or \"json\", got {:?}",

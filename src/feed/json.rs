@@ -39,7 +39,11 @@ struct JsonItem<'a> {
     title: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     summary: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     content_html: &'a str,
+    /// For an item with no body (a summary feed): JSON Feed wants one of the two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_text: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a str>,
     date_published: String,
@@ -94,6 +98,14 @@ fn item(view: &ItemView) -> JsonItem<'_> {
         title: &view.title,
         summary: &view.summary,
         content_html: &view.content_html,
+        content_text: view
+            .content_html
+            .is_empty()
+            .then_some(if view.summary.is_empty() {
+                view.title.as_str()
+            } else {
+                view.summary.as_str()
+            }),
         image: view.images.first().map(|i| i.url.as_str()),
         date_published: view
             .published

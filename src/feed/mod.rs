@@ -12,6 +12,7 @@ mod media;
 mod memo;
 mod opml;
 mod rss;
+mod rules;
 mod view;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use cache::{
     Encoding, FeedCache, FeedError, FeedLimits, Rendered, Representation, Stamp, gzip, log_position,
 };
 pub use opml::render_opml;
+pub use rules::{Audience, Content, FeedRules, SmartFormat};
 pub use view::{ItemView, Site, escape};
 
 use crate::scope::Scope;
@@ -94,6 +96,8 @@ pub struct FeedMeta<'a> {
     pub updated: DateTime<Utc>,
     /// Entries retracted from this feed (Atom only: RFC 6721 `at:deleted-entry`).
     pub deleted: Vec<DeletedEntry>,
+    /// SmartNews' channel additions, for that partner's RSS.
+    pub smart_format: Option<&'a SmartFormat>,
 }
 
 /// An entry retracted from a feed, as RFC 6721 describes it.
@@ -119,8 +123,8 @@ impl DeletedEntry {
 }
 
 impl<'a> FeedMeta<'a> {
-    /// The metadata of page `page` (from 1) of `scope` in `format`; `label` is the
-    /// scope's title (the scope's own name when `None`).
+    /// The metadata of page `page` (from 1) of `scope`'s public feed in `format`;
+    /// `label` is the scope's title (the scope's own name when `None`).
     pub fn new(
         site: &'a Site,
         format: Format,
@@ -128,7 +132,19 @@ impl<'a> FeedMeta<'a> {
         label: Option<&str>,
         page: usize,
     ) -> Self {
-        let base = site.feed_url(scope, format);
+        Self::for_audience(site, &Audience::Public, format, scope, label, page)
+    }
+
+    /// Like [`FeedMeta::new`], for the feed `audience` reads.
+    pub fn for_audience(
+        site: &'a Site,
+        audience: &Audience,
+        format: Format,
+        scope: &Scope,
+        label: Option<&str>,
+        page: usize,
+    ) -> Self {
+        let base = site.feed_url_for(audience, scope, format);
         let page_url = |n: usize| {
             if n <= 1 {
                 base.clone()
@@ -148,9 +164,10 @@ impl<'a> FeedMeta<'a> {
             first_url: page_url(1),
             prev_url: (page > 1).then(|| page_url(page - 1)),
             next_url: None,
-            id: site.feed_id(scope),
+            id: site.feed_id(audience, scope),
             updated: site.started,
             deleted: Vec::new(),
+            smart_format: None,
         }
     }
 
@@ -169,8 +186,11 @@ impl<'a> FeedMeta<'a> {
         }
     }
 
-    /// The feed's description: the site's, after the label.
+    /// The feed's description: the site's, after the label (or SmartNews' own).
     pub fn description(&self) -> String {
+        if let Some(smart) = self.smart_format {
+            return smart.description.clone();
+        }
         match &self.label {
             None => self.site.description.clone(),
             Some(label) => format!("{label}: {}", self.site.description),

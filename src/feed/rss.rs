@@ -1,4 +1,5 @@
-//! RSS 2.0 with the content, dc, media and atom namespaces.
+//! RSS 2.0 with the content, dc, media and atom namespaces (and SmartNews' `snf`
+//! for that partner).
 
 use std::sync::Arc;
 
@@ -14,6 +15,9 @@ const NAMESPACES: [(&str, &str); 4] = [
     ("dc", "http://purl.org/dc/elements/1.1/"),
     ("media", "http://search.yahoo.com/mrss/"),
 ];
+
+/// SmartNews' SmartFormat namespace.
+const SNF: (&str, &str) = ("snf", "http://www.smartnews.be/snf");
 
 /// Renders an RSS 2.0 document.
 pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
@@ -37,8 +41,10 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
         atom_ext: Some(rss::extension::atom::AtomExtension { links }),
         namespaces: NAMESPACES
             .iter()
+            .chain(meta.smart_format.map(|_| &SNF))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        extensions: smart_format(meta),
         items: items.iter().map(|i| item(i)).collect(),
         ..Default::default()
     };
@@ -53,6 +59,26 @@ pub fn render(meta: &FeedMeta, items: &[Arc<ItemView>]) -> Vec<u8> {
         out[..decl_upper.len()].copy_from_slice(decl_upper);
     }
     out
+}
+
+/// `<snf:logo><url>…</url></snf:logo>`, as SmartFormat spells it, when the site
+/// has a logo.
+fn smart_format(meta: &FeedMeta) -> rss::extension::ExtensionMap {
+    let mut map = rss::extension::ExtensionMap::new();
+    if let Some(logo) = meta.smart_format.and_then(|s| s.logo.as_ref()) {
+        let url = Extension {
+            name: "url".into(),
+            value: Some(logo.clone()),
+            ..Default::default()
+        };
+        let logo = Extension {
+            name: "snf:logo".into(),
+            children: [("url".to_string(), vec![url])].into(),
+            ..Default::default()
+        };
+        map.insert("snf".into(), [("logo".to_string(), vec![logo])].into());
+    }
+    map
 }
 
 fn atom_link(rel: &str, href: &str) -> atom_syndication::Link {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::Audience;
 use crate::article::{Article, Author, Image};
 use crate::category::Category;
 use crate::config::Settings;
@@ -68,26 +69,48 @@ impl Site {
         format!("{}/", self.base_url)
     }
 
-    /// The absolute URL of `scope`'s feed in `format`, page 1.
+    /// The absolute URL of `scope`'s public feed in `format`, page 1.
     pub fn feed_url(&self, scope: &Scope, format: super::Format) -> String {
+        self.feed_url_for(&Audience::Public, scope, format)
+    }
+
+    /// The absolute URL of `scope`'s feed for `audience` in `format`, page 1: a
+    /// partner's mirror the public ones under `/partners/{name}`.
+    pub fn feed_url_for(
+        &self,
+        audience: &Audience,
+        scope: &Scope,
+        format: super::Format,
+    ) -> String {
         let file = format.file();
+        let base = match audience {
+            Audience::Public => self.base_url.clone(),
+            Audience::Partner(name) => format!("{}/partners/{}", self.base_url, encode(name)),
+        };
         match scope {
-            Scope::All => format!("{}/feeds/{file}", self.base_url),
-            Scope::Category(slug) => {
-                format!("{}/feeds/category/{}/{file}", self.base_url, encode(slug))
-            }
-            Scope::Tag(tag) => format!("{}/feeds/tag/{}/{file}", self.base_url, encode(tag)),
+            Scope::All => format!("{base}/feeds/{file}"),
+            Scope::Category(slug) => format!("{base}/feeds/category/{}/{file}", encode(slug)),
+            Scope::Tag(tag) => format!("{base}/feeds/tag/{}/{file}", encode(tag)),
         }
     }
 
-    /// The permanent id of `scope`'s feed.
-    pub fn feed_id(&self, scope: &Scope) -> String {
+    /// The permanent id of `scope`'s feed for `audience`.
+    pub fn feed_id(&self, audience: &Audience, scope: &Scope) -> String {
         let specific = match scope {
             Scope::All => "feed:all".to_string(),
             Scope::Category(slug) => format!("feed:category:{}", encode(slug)),
             Scope::Tag(tag) => format!("feed:tag:{}", encode(tag)),
         };
-        format!("tag:{}:{specific}", self.tag_authority)
+        match audience {
+            Audience::Public => format!("tag:{}:{specific}", self.tag_authority),
+            Audience::Partner(name) => {
+                format!(
+                    "tag:{}:partner:{}:{specific}",
+                    self.tag_authority,
+                    encode(name)
+                )
+            }
+        }
     }
 
     /// The permanent id of an entry, from the article id alone: never from its URL,
@@ -110,6 +133,9 @@ pub struct ItemView {
     pub summary: String,
     /// The body, with a figure appended for each image it does not show already.
     pub content_html: String,
+    /// Whether the article has a body of its own (`content_html` may hold only the
+    /// figures of its images).
+    pub has_body: bool,
     pub section: Category,
     pub tags: Vec<String>,
     pub authors: Vec<Author>,
@@ -127,6 +153,7 @@ impl ItemView {
             link: article.url.clone(),
             summary: article.summary.clone(),
             content_html: with_figures(&article.content_html, &article.images),
+            has_body: !article.content_html.trim().is_empty(),
             section,
             tags: article.tags.clone(),
             authors: article.authors.clone(),
@@ -189,6 +216,7 @@ pub(crate) fn sample(id: &str, summary: &str, body: &str) -> ItemView {
         link: "https://e.vn/a".into(),
         summary: summary.into(),
         content_html: body.into(),
+        has_body: !body.is_empty(),
         section: Category {
             slug: "kinh-te".into(),
             title: "Kinh tế".into(),

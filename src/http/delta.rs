@@ -43,7 +43,7 @@ pub async fn answer(
         }
     };
     // Deltas are made per request and small: gzip is worth it, br's slower start not.
-    let gzipped = super::feeds::Accepts::from(req).gzip;
+    let gzipped = super::respond::Accepts::from(req).gzip;
     let body = if gzipped {
         crate::feed::gzip(&body)
     } else {

@@ -59,6 +59,12 @@ pub enum ApiError {
     /// 401: no bearer token, or a wrong one.
     #[error("a valid bearer token is required: send Authorization: Bearer <token>")]
     Unauthorized,
+    /// 401: a partner feed without a key of that partner (or of a partner that does
+    /// not exist: the answer is the same).
+    #[error(
+        "a partner key is required: send Authorization: Bearer <key>, HTTP Basic with the key as password, or ?key=<key>"
+    )]
+    PartnerKey,
     /// 403: no token is configured, so writes are disabled.
     #[error(
         "writes are disabled because no API token is configured; set HERALD_API_TOKENS or auth.tokens_file"
@@ -135,7 +141,7 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 json!({"error": "too_many", "message": msg}),
             ),
-            Unauthorized => (
+            Unauthorized | PartnerKey => (
                 StatusCode::UNAUTHORIZED,
                 json!({"error": "unauthorized", "message": msg}),
             ),
@@ -205,6 +211,12 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
+        if matches!(self, ApiError::PartnerKey) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"partners\", Basic realm=\"partners\""),
+            );
         }
         if matches!(self, ApiError::Unauthorized) {
             response

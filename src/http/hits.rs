@@ -4,7 +4,7 @@
 //! router, its extractors and middleware, a hit cost three times the CPU hyper alone
 //! spends on a request, and the router's work decides nothing here. So this service
 //! recognises the three feed paths itself and answers a fresh hit at once, with the
-//! same [`feeds::respond`] and the same metrics labels. Everything else (misses,
+//! same [`respond::respond`] and the same metrics labels. Everything else (misses,
 //! redirects, errors, HEAD, any query but `page=N`) goes on to the router unchanged.
 
 use std::convert::Infallible;
@@ -20,7 +20,8 @@ use percent_encoding::percent_decode_str;
 use tower::Service;
 
 use super::AppState;
-use super::feeds::{self, MAX_PAGE};
+use super::feeds::MAX_PAGE;
+use super::respond;
 use crate::feed::Format;
 use crate::scope::Scope;
 
@@ -75,7 +76,7 @@ fn hit(state: &AppState, req: &Request) -> Option<Response> {
     // A fresh slot exists only for a scope the router once accepted (a known section,
     // a tag in its normal form), and a catalog change makes every slot stale.
     let rendered = state.feeds.peek(&scope, format, page)?;
-    let response = feeds::respond(state, format, &rendered, req.headers());
+    let response = respond::respond(state, format, &rendered, req.headers());
     state
         .metrics
         .record(route, req.method(), response.status(), started);

@@ -158,6 +158,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         );
     }
     push_metrics(&state.push, &mut out);
+    partner_metrics(&state.partners, &mut out);
     if let Some(hub) = &state.hub {
         out.extend_from_slice(
             format!(
@@ -188,6 +189,52 @@ fn push_metrics(stats: &crate::push::PushStats, out: &mut Vec<u8>) {
             out.extend_from_slice(
                 format!("herald_push_total{{job=\"{job}\",target=\"{target}\",result=\"{result}\"}} {n}\n")
                     .as_bytes(),
+            );
+        }
+    }
+}
+
+/// Each partner's polls, 304s, bytes and last poll: which one stopped polling.
+fn partner_metrics(partners: &crate::partner::Partners, out: &mut Vec<u8>) {
+    let polls: Vec<_> = partners
+        .all()
+        .map(|p| (&p.name, p.stats.snapshot()))
+        .collect();
+    if polls.is_empty() {
+        return;
+    }
+    type Value = fn(&crate::partner::Polls) -> i64;
+    let families: [(&str, &str, &str, Value); 4] = [
+        (
+            "herald_partner_polls_total",
+            "counter",
+            "Feed requests answered with a partner's key",
+            |p| p.polls as i64,
+        ),
+        (
+            "herald_partner_not_modified_total",
+            "counter",
+            "Of those, the 304s",
+            |p| p.not_modified as i64,
+        ),
+        (
+            "herald_partner_bytes_total",
+            "counter",
+            "Feed body bytes sent to a partner",
+            |p| p.bytes as i64,
+        ),
+        (
+            "herald_partner_last_poll_timestamp_seconds",
+            "gauge",
+            "When a partner last polled (0: not since the start)",
+            |p| p.last.map_or(0, |t| t.timestamp()),
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        out.extend_from_slice(format!("# HELP {name} {help}\n# TYPE {name} {kind}\n").as_bytes());
+        for (partner, p) in &polls {
+            out.extend_from_slice(
+                format!("{name}{{partner=\"{partner}\"}} {}\n", value(p)).as_bytes(),
             );
         }
     }

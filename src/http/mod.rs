@@ -17,7 +17,9 @@ mod health;
 mod hits;
 mod metrics;
 mod openapi;
+mod partners;
 mod related;
+mod respond;
 mod sitemaps;
 mod websub;
 
@@ -40,6 +42,7 @@ use crate::auth::Tokens;
 use crate::config::Settings;
 use crate::feed::FeedCache;
 use crate::ingest::Ingest;
+use crate::partner::Partners;
 
 /// What every handler can reach, behind one `Arc`: axum clones the state for every
 /// request, and one reference count is far cheaper than the dozen (contended, on two
@@ -54,9 +57,11 @@ impl AppState {
     pub fn new(
         settings: Settings,
         tokens: Tokens,
+        partners: Partners,
         ingest: Ingest,
         feeds: FeedCache,
     ) -> Result<Self, crate::store::StoreError> {
+        let partners = Arc::new(partners);
         let push: Arc<crate::push::PushStats> = Arc::default();
         let hub = settings.websub.hub.then(|| {
             let hub = crate::websub::Hub::load(
@@ -70,6 +75,7 @@ impl AppState {
                 ),
                 crate::push::Retry::from_settings(&settings.push),
                 Arc::clone(&push),
+                Arc::clone(&partners),
             );
             hub.map(Arc::new)
         });
@@ -94,6 +100,12 @@ impl AppState {
             feeds: Arc::new(feeds),
             feed_cache_control: HeaderValue::from_str(&cache_control)
                 .expect("digits and ASCII make a valid header"),
+            private_cache_control: HeaderValue::from_str(&format!(
+                "private, max-age={}",
+                settings.feeds.max_age_secs
+            ))
+            .expect("digits and ASCII make a valid header"),
+            partners,
             edge_control: edge
                 .edge_control
                 .as_deref()
@@ -123,6 +135,10 @@ pub struct Shared {
     pub metrics: Arc<metrics::Metrics>,
     /// The feeds' Cache-Control value, formatted once from the settings.
     pub feed_cache_control: HeaderValue,
+    /// Partners' feeds' Cache-Control: for the partner alone, never a shared cache.
+    pub private_cache_control: HeaderValue,
+    /// The partners, their keys and their polls.
+    pub partners: Arc<Partners>,
     /// The edge's own lifetime (Surrogate-Control, CDN-Cache-Control), when purged.
     pub edge_control: Option<HeaderValue>,
     /// Surrogate keys and lifetimes for the cache in front.
@@ -173,7 +189,12 @@ pub fn router(
         .then(|| {
             tower::ServiceBuilder::new()
                 .map_response(|r: Response<_>| r.map(axum::body::Body::new))
-                .layer(TraceLayer::new_for_http())
+                // The path alone: a query may hold a partner's `?key=`.
+                .layer(TraceLayer::new_for_http().make_span_with(
+                    |req: &axum::extract::Request| {
+                        tracing::debug_span!("request", method = %req.method(), path = req.uri().path())
+                    },
+                ))
         });
     // The route-independent layers wrap the whole router once, as one concrete
     // stack: `Router::layer` wraps every route in its own boxed copy of each layer,
@@ -236,6 +257,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(feeds::site))
         .routes(routes!(feeds::category))
         .routes(routes!(feeds::tag))
+        .routes(routes!(partners::site))
+        .routes(routes!(partners::category))
+        .routes(routes!(partners::tag))
+        .routes(routes!(partners::list))
 }
 
 /// An optional whole-number parameter in `1..=max` (`default` when absent), or a 400

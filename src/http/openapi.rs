@@ -2,7 +2,7 @@
 //! annotations. The router is built from the same annotations (`utoipa_axum::routes!`),
 //! so a route cannot exist without its description.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::article::FieldError;
@@ -68,6 +68,7 @@ pub enum BodyRefusals {
         (name = "related", description = "What to read next"),
         (name = "categories", description = "Sections"),
         (name = "websub", description = "Herald's own WebSub hub"),
+        (name = "partners", description = "Each partner's own feeds, behind its keys, and what each polled"),
         (name = "sitemaps", description = "Google News sitemap, and the archive by month"),
         (name = "changes", description = "The change log: what readers of each feed saw change, in order"),
         (name = "operations", description = "Health, readiness, metrics and backup"),
@@ -75,7 +76,8 @@ pub enum BodyRefusals {
 )]
 pub struct ApiDoc;
 
-/// Declares the bearer-token scheme that write operations name.
+/// Declares the schemes operations name: the bearer token of writes (and of
+/// partner keys), and the other two ways a partner may give its key.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -84,6 +86,14 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        components.add_security_scheme(
+            "key",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("key"))),
         );
     }
 }

@@ -3,12 +3,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
 use super::auth::WriteAccess;
 use super::body::{Limited, SmallFormBody};
 use super::openapi::ErrorBody;
+use super::partners::key_in_authorization;
 use super::{ApiError, AppState};
 use crate::websub::{Request, SubscribeError, SubscriptionView};
 
@@ -16,15 +18,17 @@ use crate::websub::{Request, SubscribeError, SubscriptionView};
 /// 202 once it is checked; the callback's verification of intent follows.
 #[utoipa::path(post, path = "/websub", tag = "websub",
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "hub.mode (subscribe or unsubscribe), hub.topic (a first page of one of Herald's feeds), hub.callback, and optionally hub.lease_seconds and hub.secret"),
+        description = "hub.mode (subscribe or unsubscribe), hub.topic (a first page of one of Herald's feeds), hub.callback, and optionally hub.lease_seconds and hub.secret; for a partner's feed, its key as key (or in Authorization)"),
     responses(
         (status = 202, description = "Accepted; the callback gets a verification of intent"),
         (status = 400, description = "A bad parameter, named", body = ErrorBody),
+        (status = 401, description = "A partner's feed, without one of its keys", body = ErrorBody),
         (status = 404, description = "This Herald runs no hub (websub.hub = false)", body = ErrorBody),
         (status = 413, description = "Body over the configured limit", body = ErrorBody),
         (status = 429, description = "A cap is reached; retry later", body = ErrorBody)))]
 pub async fn subscribe(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Limited(body, _): Limited<SmallFormBody>,
 ) -> Result<StatusCode, ApiError> {
     let Some(hub) = &state.hub else {
@@ -49,6 +53,11 @@ pub async fn subscribe(
         callback: required(get("hub.callback"), "hub.callback")?,
         lease_seconds: get("hub.lease_seconds"),
         secret: get("hub.secret").filter(|s| !s.is_empty()),
+        // For a partner's feed: its key, as its feeds take it (or as a form field).
+        key: match headers.get(AUTHORIZATION) {
+            Some(value) => value.to_str().ok().and_then(key_in_authorization),
+            None => get("key"),
+        },
     };
     match hub.request(request).await {
         Ok(()) => Ok(StatusCode::ACCEPTED),
@@ -57,6 +66,7 @@ pub async fn subscribe(
             Err(ApiError::bad_param(field, reason))
         }
         Err(SubscribeError::TooMany(message)) => Err(ApiError::TooManyRequests(message)),
+        Err(SubscribeError::Unauthorized(_)) => Err(ApiError::PartnerKey),
     }
 }
 

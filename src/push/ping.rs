@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{Job, Outbound, PushStats, Retry, purge::display, read_bounded};
-use crate::feed::Site;
+use crate::feed::{Audience, Site};
 use crate::history::Change;
 use crate::scope::Scope;
 
@@ -81,7 +81,10 @@ impl Job for Ping {
     }
 
     async fn run(&self, changes: Vec<Change>) {
-        let topics: Vec<String> = topics_of(&self.site, &changes).into_iter().collect();
+        // Public feeds only: an external hub would hand a partner's feed to anyone.
+        let topics: Vec<String> = topics_of(&self.site, &[Audience::Public], &changes)
+            .into_iter()
+            .collect();
         for some in topics.chunks(IN_FLIGHT) {
             let pings: Vec<_> = some.iter().map(|t| self.ping_until_done(t)).collect();
             futures_util::future::join_all(pings).await;
@@ -89,12 +92,20 @@ impl Job for Ping {
     }
 }
 
-/// The WebSub topics that `changes` changed: the first page of each scope's feed,
-/// in every format.
-pub fn topics_of(site: &Site, changes: &[Change]) -> BTreeSet<String> {
-    changes
+/// The WebSub topics that `changes` changed: the first page of each scope's feed
+/// for each of `audiences`, in every format.
+pub fn topics_of(site: &Site, audiences: &[Audience], changes: &[Change]) -> BTreeSet<String> {
+    let scopes: BTreeSet<Scope> = changes
         .iter()
         .flat_map(|c| c.scopes.iter().filter_map(|k| Scope::from_key(k)))
-        .flat_map(|scope| crate::feed::Format::ALL.map(|f| site.feed_url(&scope, f)))
-        .collect()
+        .collect();
+    let mut topics = BTreeSet::new();
+    for audience in audiences {
+        for scope in &scopes {
+            for format in crate::feed::Format::ALL {
+                topics.insert(site.feed_url_for(audience, scope, format));
+            }
+        }
+    }
+    topics
 }

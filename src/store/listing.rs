@@ -148,6 +148,17 @@ impl Store {
         records.iter().map(Record::decode_as).collect()
     }
 
+    /// `scope`'s records newest first, from the `offset`th, each read when the
+    /// iterator reaches it. Skips keys, not articles.
+    pub fn scope_records<'s>(
+        &'s self,
+        scope: &'s Scope,
+        offset: usize,
+    ) -> impl Iterator<Item = Result<Record, StoreError>> + 's {
+        let range = keys::index_prefix(scope)..keys::index_end(scope);
+        self.records_of(scope, self.db.range(range).rev().skip(offset))
+    }
+
     /// The records the index `entries` point to, from the `offset`th.
     pub(super) fn records(
         &self,
@@ -156,9 +167,17 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Record>, StoreError> {
+        self.records_of(scope, entries.skip(offset).take(limit))
+            .collect()
+    }
+
+    fn records_of<'s>(
+        &'s self,
+        scope: &'s Scope,
+        entries: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + 's,
+    ) -> impl Iterator<Item = Result<Record, StoreError>> + 's {
         let prefix_len = keys::index_prefix(scope).len();
-        let mut out = Vec::with_capacity(limit.min(1024));
-        for entry in entries.skip(offset).take(limit) {
+        entries.map(move |entry| {
             let (key, _) = entry.map_err(sled_err(format!("list {scope}")))?;
             let (_, id) =
                 keys::decode_entry(prefix_len, &key).ok_or_else(|| StoreError::Corrupt {
@@ -170,15 +189,12 @@ impl Store {
                 .get(keys::article(&id))
                 .map_err(sled_err(format!("load article {id}")))?;
             match raw {
-                Some(raw) => out.push(Record { id, raw }),
-                None => {
-                    return Err(StoreError::Corrupt {
-                        what: format!("index of {scope}"),
-                        reason: format!("entry for missing article {id}"),
-                    });
-                }
+                Some(raw) => Ok(Record { id, raw }),
+                None => Err(StoreError::Corrupt {
+                    what: format!("index of {scope}"),
+                    reason: format!("entry for missing article {id}"),
+                }),
             }
-        }
-        Ok(out)
+        })
     }
 }

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chrono::Utc;
 
-use super::{Delivery, Hub, Topic, signature};
-use crate::feed::{Encoding, FeedCache};
+use super::{Delivery, Hub, signature};
+use crate::feed::{Audience, Encoding, FeedCache};
 use crate::history::Change;
 use crate::push::{Job, ping::topics_of, read_bounded};
 
@@ -31,7 +31,9 @@ impl Job for Distribute {
     }
 
     async fn run(&self, changes: Vec<Change>) {
-        let topics = topics_of(&self.hub.site, &changes);
+        let mut audiences = vec![Audience::Public];
+        audiences.extend(self.hub.partners.all().map(|p| p.rules.audience.clone()));
+        let topics = topics_of(&self.hub.site, &audiences, &changes);
         let ids = self.hub.subscribers(&topics);
         if ids.is_empty() {
             return;
@@ -174,8 +176,12 @@ struct Document {
 }
 
 async fn document(hub: &Hub, feeds: &Arc<FeedCache>, topic: &str) -> Option<Document> {
-    let t = Topic::parse(topic, &hub.site, &hub.catalog)?;
-    let rendered = feeds.get(&t.scope, t.format, 1).await.ok()??;
+    let t = hub.topic(topic)?;
+    let rules = match &t.audience {
+        Audience::Public => feeds.public(),
+        Audience::Partner(name) => Arc::clone(&hub.partners.get(name)?.rules),
+    };
+    let rendered = feeds.get_for(&rules, &t.scope, t.format, 1).await.ok()??;
     Some(Document {
         body: rendered.get(Encoding::Identity)?.bytes.clone(),
         content_type: t.format.content_type(),

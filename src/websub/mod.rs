@@ -10,6 +10,7 @@
 //! current document (a fat ping), signed when it gave a secret, retrying with
 //! backoff; after an outage only the newest version goes out.
 
+mod admit;
 pub mod deliver;
 mod registry;
 mod sign;
@@ -19,7 +20,8 @@ mod verify;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use registry::{Hub, Request, SubscribeError, SubscriptionView};
+pub use admit::{Request, SubscribeError};
+pub use registry::{Hub, SubscriptionView};
 pub use sign::signature;
 pub use topics::Topic;
 

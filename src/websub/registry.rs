@@ -1,5 +1,5 @@
-//! The hub's subscriptions: requests checked and sent for verification, the
-//! verified ones kept in memory and in sled, leases enforced.
+//! The hub's subscriptions: the verified ones kept in memory and in sled, found by
+//! topic, leases enforced.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -7,39 +7,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Delivery, Subscription, Topic, id_of, verify};
+use super::{Delivery, SubscribeError, Subscription, Topic, id_of};
 use crate::category::Catalog;
 use crate::config::WebSubSettings;
 use crate::feed::Site;
+use crate::partner::Partners;
 use crate::push::{Outbound, PushStats, Retry};
 use crate::store::{Store, StoreError};
-
-/// The longest callback URL taken.
-const MAX_CALLBACK: usize = 2000;
-/// The longest secret taken (W3C WebSub: less than 200 bytes).
-const MAX_SECRET: usize = 199;
-
-/// Why a subscription request was refused (answered 4xx at once).
-#[derive(Debug, thiserror::Error)]
-pub enum SubscribeError {
-    /// 400: a parameter is wrong; the message names it.
-    #[error("{0}")]
-    Invalid(String),
-    /// 429: a cap is reached (subscriptions in all or per topic, or pending
-    /// verifications for the callback's host).
-    #[error("{0}")]
-    TooMany(String),
-}
-
-/// A subscription request, as the form names its fields.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub mode: String,
-    pub topic: String,
-    pub callback: String,
-    pub lease_seconds: Option<String>,
-    pub secret: Option<String>,
-}
 
 /// A subscription as operators see it: no secret, and only the callback's host.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -60,8 +34,10 @@ pub struct Hub {
     pub(super) client: Outbound,
     pub(super) retry: Retry,
     pub(super) stats: Arc<PushStats>,
+    /// Whose feeds are topics too, and their keys.
+    pub(super) partners: Arc<Partners>,
     subs: RwLock<HashMap<String, Subscription>>,
-    pending_hosts: Mutex<HashMap<String, usize>>,
+    pub(super) pending_hosts: Mutex<HashMap<String, usize>>,
     /// Wakes the delivery loop: deliveries are owed, or subscriptions changed.
     pub(super) wake: tokio::sync::Notify,
 }
@@ -77,6 +53,7 @@ impl Hub {
         client: Outbound,
         retry: Retry,
         stats: Arc<PushStats>,
+        partners: Arc<Partners>,
     ) -> Result<Hub, StoreError> {
         let subs = store
             .subscriptions()?
@@ -91,98 +68,19 @@ impl Hub {
             client,
             retry,
             stats,
+            partners,
             subs: RwLock::new(subs),
             pending_hosts: Mutex::new(HashMap::new()),
             wake: tokio::sync::Notify::new(),
         })
     }
 
-    /// Checks a (un)subscription request and, when it may go on, sends the
-    /// callback its verification of intent in the background.
-    pub async fn request(self: &Arc<Self>, req: Request) -> Result<(), SubscribeError> {
-        let invalid = |m: String| SubscribeError::Invalid(m);
-        let subscribe = match req.mode.as_str() {
-            "subscribe" => true,
-            "unsubscribe" => false,
-            other => {
-                return Err(invalid(format!(
-                    "hub.mode: subscribe or unsubscribe, not {other:?}"
-                )));
-            }
-        };
-        Topic::parse(&req.topic, &self.site, &self.catalog).ok_or_else(|| {
-            invalid(format!(
-                "hub.topic: not a feed of this hub: {:?}",
-                req.topic
-            ))
-        })?;
-        if req.callback.len() > MAX_CALLBACK {
-            return Err(invalid(format!(
-                "hub.callback: longer than {MAX_CALLBACK} bytes"
-            )));
-        }
-        let callback = url::Url::parse(&req.callback)
-            .map_err(|e| invalid(format!("hub.callback: not a URL ({e})")))?;
-        self.client
-            .check_url(&callback)
-            .map_err(|why| invalid(format!("hub.callback: {why}")))?;
-        if req.secret.as_ref().is_some_and(|s| s.len() > MAX_SECRET) {
-            return Err(invalid(format!(
-                "hub.secret: longer than {MAX_SECRET} bytes"
-            )));
-        }
-        let lease = self.lease(req.lease_seconds.as_deref())?;
-        self.check_resolves(&callback).await?;
-        if subscribe {
-            self.check_caps(&req.topic, &req.callback)?;
-        }
-        let host = callback.host_str().unwrap_or_default().to_string();
-        let guard = self.hold_host(&host)?;
-        let hub = Arc::clone(self);
-        tokio::spawn(async move {
-            verify::verify(&hub, subscribe, req, lease).await;
-            drop(guard);
-        });
-        Ok(())
+    /// The topic `url` names, if it is one of this hub's.
+    pub(super) fn topic(&self, url: &str) -> Option<Topic> {
+        Topic::parse(url, &self.site, &self.catalog, &self.partners)
     }
-
-    /// Refuses a callback whose name resolves to no address this hub may call (the
-    /// resolver checks again when it connects).
-    async fn check_resolves(&self, callback: &url::Url) -> Result<(), SubscribeError> {
-        if self.settings.allow_private_callbacks {
-            return Ok(());
-        }
-        let Some(url::Host::Domain(name)) = callback.host() else {
-            return Ok(());
-        };
-        let port = callback.port_or_known_default().unwrap_or(80);
-        let found = tokio::net::lookup_host((name, port)).await;
-        let public = found.is_ok_and(|mut a| a.any(|a| crate::push::is_public(a.ip())));
-        if public {
-            Ok(())
-        } else {
-            Err(SubscribeError::Invalid(format!(
-                "hub.callback: {name} does not resolve to a public address"
-            )))
-        }
-    }
-
-    /// The lease for a requested `hub.lease_seconds`: clamped to the bounds, or the
-    /// default when none is asked for.
-    fn lease(&self, asked: Option<&str>) -> Result<u64, SubscribeError> {
-        let s = &self.settings;
-        match asked.map(str::trim).filter(|a| !a.is_empty()) {
-            None => Ok(s.lease_default_secs),
-            Some(a) => a
-                .parse::<u64>()
-                .map(|n| n.clamp(s.lease_min_secs, s.lease_max_secs))
-                .map_err(|_| {
-                    SubscribeError::Invalid("hub.lease_seconds: not a whole number".into())
-                }),
-        }
-    }
-
-    fn check_caps(&self, topic: &str, callback: &str) -> Result<(), SubscribeError> {
+    /// Refuses a new subscription past the caps (in all, and per topic).
+    pub(super) fn check_caps(&self, topic: &str, callback: &str) -> Result<(), SubscribeError> {
         let subs = self.subs.read().unwrap_or_else(|e| e.into_inner());
         if subs.contains_key(&id_of(topic, callback)) {
             return Ok(()); // a renewal
@@ -199,22 +97,6 @@ impl Hub {
             ));
         }
         Ok(())
-    }
-
-    /// A place among the verifications pending for `host`, given back when dropped.
-    fn hold_host(self: &Arc<Self>, host: &str) -> Result<HostGuard, SubscribeError> {
-        let mut pending = self.pending_hosts.lock().unwrap_or_else(|e| e.into_inner());
-        let n = pending.entry(host.to_string()).or_default();
-        if *n >= self.settings.max_pending_per_host {
-            return Err(SubscribeError::TooMany(format!(
-                "{host} has as many verifications pending as it may"
-            )));
-        }
-        *n += 1;
-        Ok(HostGuard {
-            hub: Arc::clone(self),
-            host: host.to_string(),
-        })
     }
 
     /// Keeps a verified subscription (a renewal replaces the old one).
@@ -311,27 +193,5 @@ impl Hub {
     /// True when nothing is subscribed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// A verification pending for a host; dropping it gives the place back.
-struct HostGuard {
-    hub: Arc<Hub>,
-    host: String,
-}
-
-impl Drop for HostGuard {
-    fn drop(&mut self) {
-        let mut pending = self
-            .hub
-            .pending_hosts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = pending.get_mut(&self.host) {
-            *n -= 1;
-            if *n == 0 {
-                pending.remove(&self.host);
-            }
-        }
     }
 }

@@ -1,25 +1,37 @@
 //! Herald's topics: the first page of the site's feeds, each section's and each
-//! tag's, in every format, named exactly by their URLs.
+//! tag's, in every format, public or a partner's, named exactly by their URLs.
 
 use percent_encoding::percent_decode_str;
 
 use crate::article::normalize_tag;
 use crate::category::Catalog;
-use crate::feed::{Format, Site};
+use crate::feed::{Audience, Format, Site};
+use crate::partner::Partners;
 use crate::scope::Scope;
 
 /// A feed that can be subscribed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topic {
+    pub audience: Audience,
     pub scope: Scope,
     pub format: Format,
 }
 
 impl Topic {
     /// The topic `url` names, if it is one of Herald's: exactly the URL the feed
-    /// announces as its `self` (no page, no other spelling of a tag).
-    pub fn parse(url: &str, site: &Site, catalog: &Catalog) -> Option<Topic> {
-        let rest = url.strip_prefix(&site.base_url)?.strip_prefix("/feeds/")?;
+    /// announces as its `self` (no page, no other spelling of a tag), in a format
+    /// its audience is served.
+    pub fn parse(url: &str, site: &Site, catalog: &Catalog, partners: &Partners) -> Option<Topic> {
+        let rest = url.strip_prefix(&site.base_url)?;
+        let (audience, rest) = match rest.strip_prefix("/partners/") {
+            Some(rest) => {
+                let (name, rest) = rest.split_once('/')?;
+                partners.get(name)?;
+                (Audience::Partner(name.to_string()), rest)
+            }
+            None => (Audience::Public, rest.strip_prefix('/')?),
+        };
+        let rest = rest.strip_prefix("feeds/")?;
         let parts: Vec<&str> = rest.split('/').collect();
         let (scope, file) = match parts.as_slice() {
             [file] => (Scope::All, *file),
@@ -33,15 +45,22 @@ impl Topic {
             _ => return None,
         };
         let topic = Topic {
+            audience,
             scope,
             format: Format::from_file(file)?,
         };
-        (topic.url(site) == url).then_some(topic)
+        let served = match &topic.audience {
+            Audience::Public => true,
+            Audience::Partner(name) => partners
+                .get(name)
+                .is_some_and(|p| p.rules.formats.contains(&topic.format)),
+        };
+        (served && topic.url(site) == url).then_some(topic)
     }
 
     /// Its URL.
     pub fn url(&self, site: &Site) -> String {
-        site.feed_url(&self.scope, self.format)
+        site.feed_url_for(&self.audience, &self.scope, self.format)
     }
 }
 
@@ -57,10 +76,12 @@ mod tests {
         let site = Site::from_settings(&settings);
         let catalog = Catalog::new(&settings.categories, vec![]);
         let base = &site.base_url;
-        let ok = |u: &str| Topic::parse(&format!("{base}{u}"), &site, &catalog);
+        let partners = Partners::default();
+        let ok = |u: &str| Topic::parse(&format!("{base}{u}"), &site, &catalog, &partners);
         assert_eq!(
             ok("/feeds/atom.xml"),
             Some(Topic {
+                audience: Audience::Public,
                 scope: Scope::All,
                 format: Format::Atom
             })
@@ -73,9 +94,18 @@ mod tests {
             "/feeds/rss.xml?page=2",
             "/feeds/other.xml",
             "/api/articles",
+            "/partners/nobody/feeds/rss.xml",
         ] {
             assert!(ok(not).is_none(), "{not}");
         }
-        assert!(Topic::parse("https://elsewhere.example/feeds/rss.xml", &site, &catalog).is_none());
+        assert!(
+            Topic::parse(
+                "https://elsewhere.example/feeds/rss.xml",
+                &site,
+                &catalog,
+                &partners
+            )
+            .is_none()
+        );
     }
 }

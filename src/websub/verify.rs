@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use super::registry::{Hub, Request};
+use super::{Hub, Request};
 use super::{Subscription, id_of, random_token};
 use crate::push::read_bounded;
 

@@ -12,14 +12,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(binary, env=None, import_examples=True, data=None, prefix=(), port=0):
+def start(binary, env=None, import_examples=True, data=None, prefix=(), port=0, args=()):
     """Runs `herald serve` over `data` (default: a new temporary store) on `port`
-    (default: any free one), after the command `prefix` (such as taskset) if any;
-    returns (process, base URL)."""
+    (default: any free one), after the command `prefix` (such as taskset) if any,
+    with the extra `args` (such as --config FILE); returns (process, base URL)."""
     data = data or tempfile.mkdtemp(prefix="herald-interop-")
     full_env = dict(os.environ, RUST_LOG="info", **(env or {}))
     full_env.pop("HERALD_CONFIG", None)
-    args = list(prefix) + [os.path.abspath(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data]
+    extra = list(args)
+    args = list(prefix) + [os.path.abspath(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data] + extra
     if import_examples:
         args += ["--import", EXAMPLES]
     proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stderr=subprocess.PIPE, text=True)

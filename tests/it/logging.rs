@@ -1,13 +1,19 @@
-//! Logs: JSON when configured, and never a token or an Authorization header, even
-//! at the most verbose level.
+//! Logs: JSON when configured, and never a token, a partner's key (in a header or
+//! the query) or an Authorization header, even at the most verbose level.
 
 use crate::common::{TOKEN, article, serve_binary_with};
 
 #[test]
 fn json_logs_at_trace_level_never_show_a_token() {
     let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("partners.toml");
+    std::fs::write(&config, "[[partners]]\nname = \"bao\"\n").unwrap();
+    let partner_key = "partner-key-77aa";
     let mut served = serve_binary_with(&dir.path().join("data"), &[], |c| {
-        c.env("RUST_LOG", "trace").env("HERALD_LOG__FORMAT", "json");
+        c.env("RUST_LOG", "trace")
+            .env("HERALD_LOG__FORMAT", "json")
+            .env("HERALD_CONFIG", &config)
+            .env("HERALD_PARTNER_BAO_KEYS", partner_key);
     });
     let base = format!("http://{}", served.addr);
     let client = crate::common::blocking_client();
@@ -36,6 +42,10 @@ fn json_logs_at_trace_level_never_show_a_token() {
         .send()
         .unwrap();
     assert_eq!(failed.status(), 400);
+    for (key, status) in [(partner_key, 200), ("wrong-partner-key-3c", 401)] {
+        let url = format!("{base}/partners/bao/feeds/rss.xml?key={key}");
+        assert_eq!(client.get(url).send().unwrap().status(), status);
+    }
     served.child.kill().unwrap();
     served.child.wait().unwrap();
 
@@ -44,7 +54,14 @@ fn json_logs_at_trace_level_never_show_a_token() {
     for line in &log {
         let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
         assert!(parsed.is_ok(), "not a JSON log line: {line}");
-        for secret in [TOKEN, wrong, "Bearer", "ZWRpdG9y"] {
+        for secret in [
+            TOKEN,
+            wrong,
+            "Bearer",
+            "ZWRpdG9y",
+            partner_key,
+            "wrong-partner-key",
+        ] {
             assert!(!line.contains(secret), "log line shows {secret:?}: {line}");
         }
     }

@@ -38,7 +38,14 @@ async fn while_the_index_builds_feeds_answer_and_related_says_503() {
         FeedLimits::from_settings(&settings),
         Spool::memory(),
     );
-    let state = AppState::new(settings, Tokens::default(), ingest.clone(), feeds).unwrap();
+    let state = AppState::new(
+        settings,
+        Tokens::default(),
+        Default::default(),
+        ingest.clone(),
+        feeds,
+    )
+    .unwrap();
     let get = |path: &str| {
         let app = router(state.clone());
         let req = Request::get(path).body(Body::empty()).unwrap();

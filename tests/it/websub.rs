@@ -17,15 +17,15 @@ const TOPIC: &str = "http://localhost:8080/feeds/category/kinh-te/atom.xml";
 
 /// What the subscriber saw, and how it answers.
 #[derive(Default)]
-struct Seen {
-    verifications: Vec<std::collections::HashMap<String, String>>,
-    deliveries: Vec<(HeaderMap, Vec<u8>)>,
+pub struct Seen {
+    pub verifications: Vec<std::collections::HashMap<String, String>>,
+    pub deliveries: Vec<(HeaderMap, Vec<u8>)>,
     /// Deliveries answered with this status until it is 0 (then 200).
     fail_with: u16,
     fail_times: u32,
 }
 
-type Shared = Arc<Mutex<Seen>>;
+pub type Shared = Arc<Mutex<Seen>>;
 
 async fn verify(
     State(seen): State<Shared>,
@@ -51,7 +51,7 @@ async fn deliver(
 }
 
 /// A subscriber on loopback; returns its callback URL and what it sees.
-async fn subscriber() -> (String, Shared) {
+pub async fn subscriber() -> (String, Shared) {
     let seen: Shared = Arc::default();
     let app = axum::Router::new()
         .route("/cb", axum::routing::get(verify).post(deliver))
@@ -78,7 +78,7 @@ async fn hub(private_ok: bool) -> TestApp {
     .await
 }
 
-async fn request(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+pub async fn request(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
     app.client
         .post(app.url("/websub"))
         .form(form)
@@ -87,7 +87,7 @@ async fn request(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
         .unwrap()
 }
 
-async fn until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+pub async fn until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !done() {
         assert!(Instant::now() < deadline, "{what}: not within {secs} s");
@@ -95,7 +95,7 @@ async fn until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
-async fn subscriptions(app: &TestApp) -> Vec<Value> {
+pub async fn subscriptions(app: &TestApp) -> Vec<Value> {
     let r = app
         .client
         .get(app.url("/api/websub/subscriptions"))

@@ -50,8 +50,12 @@ impl FeedCache {
         for (id, kind) in last {
             match kind {
                 ChangeKind::Publish | ChangeKind::Update => {
-                    if let Some(record) = self.store.record_in(scope, &id)? {
-                        views.push(self.view(&record, current.stamp().catalog)?);
+                    if let Some(record) = self.store.record_in(scope, &id)?
+                        && let Some(view) = self
+                            .public
+                            .shape(&self.view(&record, current.stamp().catalog)?)
+                    {
+                        views.push(view);
                     }
                 }
                 ChangeKind::Retract => {
@@ -68,7 +72,7 @@ impl FeedCache {
         }
         views.sort_by(|a, b| b.published.cmp(&a.published).then(a.id.cmp(&b.id)));
         deleted.sort_by_key(|d| std::cmp::Reverse(d.when));
-        let mut meta = self.meta(scope, format, 1, &views);
+        let mut meta = self.meta(&self.public, scope, format, 1, &views);
         meta.deleted = deleted;
         meta.updated = current.last_modified;
         Ok(Some(render(&meta, &views)))

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 pub use encoded::{Encoding, Rendered, Representation, gzip, log_position};
 
 use super::memo::ViewMemo;
-use super::{Format, Site};
+use super::{Audience, Content, FeedRules, Format, Site};
 use crate::category::Catalog;
 use crate::edge::Edge;
 use crate::scope::Scope;
@@ -54,7 +54,7 @@ pub enum FeedError {
     RenderFailed { what: String, reason: String },
 }
 
-type Key = (Scope, Format, usize);
+type Key = (Audience, Scope, Format, usize);
 
 /// Counters for operations.
 #[derive(Debug, Default)]
@@ -71,6 +71,8 @@ pub struct FeedLimits {
     pub items: usize,
     /// Bytes per document at most; the oldest items are dropped to fit.
     pub max_bytes: usize,
+    /// Full text or summaries.
+    pub content: Content,
     /// Days a retraction's tombstone stays in the Atom feeds.
     pub tombstone_days: u32,
 }
@@ -81,6 +83,7 @@ impl FeedLimits {
         FeedLimits {
             items: settings.feeds.items,
             max_bytes: settings.feeds.max_bytes,
+            content: settings.feeds.content,
             tombstone_days: settings.feeds.tombstone_days,
         }
     }
@@ -98,6 +101,8 @@ pub struct FeedCache {
     spool: Spool,
     /// The surrogate keys documents carry for the cache in front.
     edge: Edge,
+    /// How the public feeds are made.
+    public: Arc<FeedRules>,
     /// Hits, misses and renders, for `/metrics`.
     pub stats: CacheStats,
 }
@@ -121,8 +126,19 @@ impl FeedCache {
             views: ViewMemo::default(),
             spool,
             edge: Edge::none(),
+            public: Arc::new(FeedRules {
+                items: limits.items,
+                max_bytes: limits.max_bytes,
+                content: limits.content,
+                ..FeedRules::public_defaults()
+            }),
             stats: CacheStats::default(),
         }
+    }
+
+    /// How the public feeds are made.
+    pub fn public(&self) -> Arc<FeedRules> {
+        Arc::clone(&self.public)
     }
 
     /// The same cache, its documents carrying `edge`'s surrogate keys.
@@ -136,24 +152,37 @@ impl FeedCache {
         &self.site
     }
 
-    /// Page `page` (from 1) of `scope` in `format`; `None` when that page has no items
-    /// and should not exist (a page past the end, or a tag no article has).
+    /// Page `page` (from 1) of `scope`'s public feed in `format`; `None` when that
+    /// page has no items and should not exist (a page past the end, or a tag no
+    /// article has).
     pub async fn get(
         self: &Arc<Self>,
         scope: &Scope,
         format: Format,
         page: usize,
     ) -> Result<Option<Arc<Rendered>>, FeedError> {
-        if let Some(hit) = self.peek(scope, format, page) {
+        let rules = Arc::clone(&self.public);
+        self.get_for(&rules, scope, format, page).await
+    }
+
+    /// Like [`FeedCache::get`], for the audience of `rules`.
+    pub async fn get_for(
+        self: &Arc<Self>,
+        rules: &Arc<FeedRules>,
+        scope: &Scope,
+        format: Format,
+        page: usize,
+    ) -> Result<Option<Arc<Rendered>>, FeedError> {
+        if let Some(hit) = self.peek_for(&rules.audience, scope, format, page) {
             return Ok(Some(hit));
         }
-        let key = (scope.clone(), format, page);
+        let key = (rules.audience.clone(), scope.clone(), format, page);
         let slot = self.slot(key.clone());
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
         let rendered = match slot
             .get_or_render(
                 || self.stamp(scope),
-                |stamp| self.render_off_thread(key, stamp),
+                |stamp| self.render_off_thread(Arc::clone(rules), key.clone(), stamp),
             )
             .await
         {
@@ -174,18 +203,29 @@ impl FeedCache {
             // leaves no trace in memory.
             None => {
                 let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-                slots.remove(&(scope.clone(), format, page));
+                slots.remove(&key);
             }
         }
         Ok(rendered)
     }
 
-    /// The cached page if it is fresh, or `None`: never waits and never renders.
+    /// The cached public page if it is fresh, or `None`: never waits and never
+    /// renders.
     pub fn peek(&self, scope: &Scope, format: Format, page: usize) -> Option<Arc<Rendered>> {
+        self.peek_for(&Audience::Public, scope, format, page)
+    }
+
+    fn peek_for(
+        &self,
+        audience: &Audience,
+        scope: &Scope,
+        format: Format,
+        page: usize,
+    ) -> Option<Arc<Rendered>> {
         let stamp = self.stamp(scope);
         let slot = {
             let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(slots.get(&(scope.clone(), format, page))?)
+            Arc::clone(slots.get(&(audience.clone(), scope.clone(), format, page))?)
         };
         let hit = slot.fresh(stamp)?;
         self.stats.hits.fetch_add(1, Ordering::Relaxed);
@@ -195,19 +235,21 @@ impl FeedCache {
     /// Renders on a blocking thread, so the async workers never wait on sled.
     async fn render_off_thread(
         self: &Arc<Self>,
-        (scope, format, page): Key,
+        rules: Arc<FeedRules>,
+        (_, scope, format, page): Key,
         stamp: Stamp,
     ) -> Result<Option<Arc<Rendered>>, FeedError> {
         let this = Arc::clone(self);
         let what = format!("page {page} of {scope} in {format:?}");
-        let rendered =
-            tokio::task::spawn_blocking(move || this.render(&scope, format, page, stamp))
-                .await
-                .map_err(|e| {
-                    let reason = e.to_string();
-                    tracing::error!(feed = %what, %reason, "feed render failed");
-                    FeedError::RenderFailed { what, reason }
-                })??;
+        let rendered = tokio::task::spawn_blocking(move || {
+            this.render_for(&rules, &scope, format, page, stamp)
+        })
+        .await
+        .map_err(|e| {
+            let reason = e.to_string();
+            tracing::error!(feed = %what, %reason, "feed render failed");
+            FeedError::RenderFailed { what, reason }
+        })??;
         Ok(rendered.map(Arc::new))
     }
 

@@ -20,6 +20,7 @@ fn setup() -> (tempfile::TempDir, Arc<FeedCache>, Store, Catalog) {
         FeedLimits {
             items: 50,
             max_bytes: 2_000_000,
+            content: crate::feed::Content::Full,
             tombstone_days: 7,
         },
         Spool::memory(),

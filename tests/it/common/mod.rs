@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+pub mod partners;
+
 pub const TOKEN: &str = "test-token-5f2c";
 
 /// A running server and what it needs to stay alive.
