@@ -50,9 +50,17 @@ pub async fn changes(
 ) -> Result<Json<ChangesPage>, ApiError> {
     let since = match q.since.as_deref() {
         None => 0,
+        // The OpenAPI document's int64: a larger number is no position of this log.
         Some(s) => s
             .parse::<u64>()
-            .map_err(|_| ApiError::bad_param("since", "must be a whole number, 0 or more"))?,
+            .ok()
+            .filter(|n| i64::try_from(*n).is_ok())
+            .ok_or_else(|| {
+                ApiError::bad_param(
+                    "since",
+                    format!("must be a whole number from 0 to {}", i64::MAX),
+                )
+            })?,
     };
     let limit = super::bounded_param("limit", q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let wait = match q.wait.as_deref() {

@@ -58,6 +58,7 @@ async fn entries_come_in_order_and_page_with_next() {
     for bad in [
         "since=-1",
         "since=x",
+        "since=9223372036854775808",
         "limit=0",
         "limit=1001",
         "wait=61",
