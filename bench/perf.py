@@ -5,33 +5,21 @@ Everything runs on 127.0.0.1 with bounded durations. Data: bench/synth.py (corpu
 rows with new ids, shifted dates, rotated sentences). Prints one table and writes
 bench/RESULTS.md. `--quick` shortens every run (for a smoke test).
 """
-import argparse, datetime, json, os, platform, re, resource, shutil, subprocess, sys, tempfile, threading, time
+import argparse, datetime, json, os, platform, re, resource, shutil, subprocess, sys, threading, time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "interop"))
-import harness  # noqa: E402
+import downstream  # noqa: E402
+from common import (BIN, CONFIG, HERE, TOKEN, WORK, get, harness, medians, ms, on_cpu, put, record,
+                    results, section, start_nginx, wrk)
 
-BIN = os.path.join(harness.ROOT, "target/release/herald")
-TOKEN = "bench-token"
 p = argparse.ArgumentParser()
 p.add_argument("--quick", action="store_true")
 p.add_argument("--sizes", default="10000,100000,1000000")
-p.add_argument("--parts", default="feeds,mixed,render,ingest,deltas,growth",
+ALL_PARTS = "feeds,mixed,render,ingest,deltas,edge,fanout,growth"
+p.add_argument("--parts", default=ALL_PARTS,
                help="which parts to run (comma-separated); RESULTS.md is written only for a full run")
 args = p.parse_args()
-DUR = 2 if args.quick else 5
-WORK = tempfile.mkdtemp(prefix="herald-bench-")
-results = []  # (section, name, herald, reference, goal/verdict)
-
-
-def section(title):
-    print(f"\n== {title}", flush=True)
-
-
-def record(sec, name, value, ref="", note=""):
-    results.append((sec, name, value, ref, note))
-    print(f"  {name:<46} {value:<28} {ref:<24} {note}", flush=True)
+CONFIG["dur"] = 2 if args.quick else 5
 
 
 def synth(n):
@@ -50,80 +38,6 @@ def import_store(n):
                        stderr=subprocess.DEVNULL, env=dict(os.environ, RUST_LOG="warn"))
         return data, time.time() - t
     return data, None
-
-
-def on_cpu(cpu):
-    """A command prefix that runs a program on CPU `cpu` only (None: anywhere)."""
-    return [] if cpu is None else ["taskset", "-c", str(cpu)]
-
-
-def wrk(url, conns=32, threads=2, headers=(), script=None, dur=DUR, cpu=None):
-    cmd = on_cpu(cpu) + ["wrk", f"-t{threads}", f"-c{conns}", f"-d{dur}s", "--latency"]
-    for h in headers:
-        cmd += ["-H", h]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
-    rps = float(re.search(r"Requests/sec:\s+(\S+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, errs.groups())) if errs else 0)
-    if errors:
-        print(f"    wrk: {errs.group(0) if errs else ''} {non2xx.group(0) if non2xx else ''}".rstrip())
-    return rps, lat.get("50", "?"), lat.get("99", "?"), errors
-
-
-def ms(v):
-    m = re.match(r"([\d.]+)(us|ms|s)", v)
-    if not m:
-        return float("nan")
-    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
-
-
-def medians(runs):
-    """The median req/s, p50 and p99 of wrk runs, each taken on its own (an odd
-    count, so each is one run's figure as wrk printed it), and every run's p99."""
-    def mid(i, key):
-        return sorted((r[i] for r in runs), key=key)[len(runs) // 2]
-    spread = f"; {', '.join(r[2] for r in runs)}" if len(runs) > 1 else ""
-    return mid(0, float), mid(1, ms), mid(2, ms), spread
-
-
-def get(url, headers=None):
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def put(base, article):
-    req = urllib.request.Request(f"{base}/api/articles/{article['id']}", data=json.dumps(article).encode(),
-                                 method="PUT", headers={"Authorization": f"Bearer {TOKEN}"})
-    with urllib.request.urlopen(req) as r:
-        return r.status
-
-
-def start_nginx(root, cpu=None):
-    port_probe = __import__("socket").socket()
-    port_probe.bind(("127.0.0.1", 0))
-    port = port_probe.getsockname()[1]
-    port_probe.close()
-    conf = os.path.join(WORK, "nginx.conf")
-    with open(conf, "w") as f:
-        # One worker per core it is given, as `auto` means on a machine of that size.
-        workers = 1 if cpu is not None else "auto"
-        f.write(f"""worker_processes {workers}; daemon off; pid {WORK}/nginx.pid; error_log {WORK}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
-  types {{ application/rss+xml xml; }}
-  server {{ listen 127.0.0.1:{port}; root {root}; gzip_static on; etag on; }} }}
-""")
-    proc = subprocess.Popen(on_cpu(cpu) + ["nginx", "-c", conf], stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def start_hyper(root, cpu=None):
@@ -347,6 +261,19 @@ def wait_for(url, deadline_s=120):
         time.sleep(0.01)
 
 
+def months_of(jsonl):
+    """Articles per month of publication (UTC) in a synthesised file."""
+    counts = {}
+    pattern = re.compile(rb'"published":\s*"(\d{4}-\d{2})')
+    with open(jsonl, "rb") as f:
+        for line in f:
+            m = pattern.search(line)
+            if m:
+                month = m.group(1).decode()
+                counts[month] = counts.get(month, 0) + 1
+    return counts
+
+
 def timed_start(data):
     """Starts Herald over `data`; returns the process, its base URL, and the seconds
     from the start to the first feed answered and to related stories ready."""
@@ -369,6 +296,13 @@ def related_and_growth(sizes):
         proc, base, feed_first, ready = timed_start(data)
         harness.stop(proc)
         proc, base, feed_restart, restart = timed_start(data)
+        months = months_of(synth(n))
+        largest, count, ttfbs = downstream.sitemap_ttfb(base, months)
+        for path, cold, cached, size in ttfbs:
+            what = f"{path} ({count:,} articles, {size:,} bytes)" if path != "/sitemap.xml" \
+                else f"/sitemap.xml ({len(months)} months, {size:,} bytes)"
+            record("sitemaps", f"{n:,} articles: {what}: time to first byte, cold; cached (median of 5)",
+                   f"{cold:.1f} ms; {cached:.1f} ms", "", "")
         record("restart", f"{n:,} articles: start→first feed answered; →related ready (counting; after graceful stop)",
                f"{feed_first:.2f} s, {ready:.1f} s; {feed_restart:.2f} s, {restart:.1f} s", "",
                "ok" if max(feed_first, feed_restart) <= 1 else "first feed later than 1 s")
@@ -451,9 +385,14 @@ def run():
         ingest()
     if "deltas" in parts:
         deltas()
+    if "edge" in parts:
+        downstream.edge_freshness(data, writes=50 if args.quick else 200)
+        downstream.varnish_serving(data, rounds=1 if args.quick else 3)
+    if "fanout" in parts:
+        downstream.fanout(data)
     if "growth" in parts:
         related_and_growth(sizes)
-    if parts == {"feeds", "mixed", "render", "ingest", "deltas", "growth"} and not args.quick:
+    if parts == set(ALL_PARTS.split(",")) and not args.quick:
         write_results()
 
 

@@ -26,6 +26,7 @@ mod partner_profiles;
 mod partner_websub;
 mod partners;
 mod properties;
+mod push;
 mod readiness;
 mod related;
 mod retractions;
