@@ -76,7 +76,7 @@ impl Profile {
         self.len = 0.0;
         let Profile { tf, len } = self;
         let mut add = |text: &str, html: bool, weight: f32| {
-            tokenize::terms(text, html, |t| {
+            tokenize::terms(text, html, |t, _| {
                 *tf.entry(t).or_default() += weight;
                 *len += weight;
             })
