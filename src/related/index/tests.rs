@@ -1,6 +1,6 @@
 //! The query's rules, each on a small fixture: the pruned search finds what a full
-//! one does, exact duplicates are handled, and equal weights choose terms the same
-//! way every time.
+//! one does, exact duplicates are handled, equal weights choose the terms that come
+//! first, and the lead weighs more.
 
 use std::borrow::Cow;
 
@@ -111,24 +111,58 @@ fn exact_duplicates_of_the_source_are_left_out_and_of_each_other_kept_once() {
 }
 
 #[test]
-fn equal_weights_choose_the_smaller_terms() {
-    // More distinct words than the index keeps, each once: all weigh the same.
+fn equal_weights_choose_the_terms_that_come_first() {
+    // More distinct words than the index keeps, each once in the title: all weigh the
+    // same, and the first ones written win.
     let words: Vec<String> = (0..3 * profile::TOP_TERMS)
         .map(|i| format!("w{i:04}x"))
         .collect();
-    let a = text("a", "", &words.join(", "), 0);
+    let a = text("a", &words.join(", "), "", 0);
     let index = Index::default();
     for t in profile(&a).terms() {
         index.df.add(t);
         index.df.add(t);
     }
-    let p = profile(&a);
-    let chosen: Vec<Term> = {
-        let mut t: Vec<Term> = index.prepare(&p, 1).terms.iter().map(|t| t.0).collect();
-        t.sort_unstable();
-        t
-    };
-    let mut all: Vec<Term> = p.terms().collect();
-    all.sort_unstable();
-    assert_eq!(chosen, all[..chosen.len()], "not the smallest terms");
+    let mut chosen: Vec<Term> = index
+        .prepare(&profile(&a), 1)
+        .terms
+        .iter()
+        .map(|t| t.0)
+        .collect();
+    chosen.sort_unstable();
+    let mut first: Vec<Term> = words[..profile::TOP_TERMS]
+        .iter()
+        .map(|w| profile(&text("w", w, "", 0)).terms().next().unwrap())
+        .collect();
+    first.sort_unstable();
+    assert_eq!(chosen, first, "not the first terms");
+}
+
+/// Articles whose fields are lists of words with commas between them (no bigrams),
+/// all on one day but for `at` (in hours).
+fn listed(id: &str, title: &[&str], body: &[String], hours: i64) -> ArticleText<'static> {
+    let mut a = text(id, &title.join(", "), &body.join(", "), 0);
+    a.published += chrono::Duration::hours(hours);
+    a
+}
+
+fn words(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i:03}x")).collect()
+}
+
+#[test]
+fn the_lead_of_the_body_weighs_more_than_its_end() {
+    // The source's body opens with the words of one story and ends, past its first
+    // 100 words, with those of another; each story has one article, alike but for
+    // which words it shares. Without the lead they would tie, and "a-tail" win by id.
+    let (lead, tail) = (words("lead", 4), words("tail", 4));
+    let body: Vec<String> = [lead.clone(), words("fill", 120), tail.clone()].concat();
+    let articles = vec![
+        listed("src", &["nguồn"], &body, 0),
+        listed("z-lead", &["alpha"], &lead, 0),
+        listed("a-tail", &["beta"], &tail, 0),
+    ];
+    let index = index(&articles);
+    let hits = index.related(&articles[0], 5, None, &FxHashSet::default());
+    assert_eq!(ids(&hits), ["z-lead", "a-tail"], "{hits:?}");
 }
