@@ -1,6 +1,7 @@
 //! The query's rules, each on a small fixture: the pruned search finds what a full
 //! one does, exact duplicates are handled, equal weights choose the terms that come
-//! first, and the lead weighs more.
+//! first, the lead weighs more, idf counts once, time within two days counts for
+//! nothing, and the postings budget grows with the index.
 
 use std::borrow::Cow;
 
@@ -165,4 +166,60 @@ fn the_lead_of_the_body_weighs_more_than_its_end() {
     let index = index(&articles);
     let hits = index.related(&articles[0], 5, None, &FxHashSet::default());
     assert_eq!(ids(&hits), ["z-lead", "a-tail"], "{hits:?}");
+}
+
+#[test]
+fn idf_counts_once_so_four_common_words_beat_one_rare_one() {
+    // "a-rare" shares one word only it and the source have; "b-common" shares four
+    // words that 8 of the 20 articles have. Counting idf in the query as well as in
+    // the postings (squared) would put the single rare word first.
+    let common = ["chung", "cuộc", "họp", "báo"];
+    let mut articles = vec![
+        listed("src", &["hiếm", "chung", "cuộc", "họp", "báo"], &[], 0),
+        listed("a-rare", &["hiếm"], &[], 0),
+        listed("b-common", &common, &[], 0),
+    ];
+    // Each common word in 6 more articles, two to an article.
+    for (i, (a, b)) in [(0, 1), (2, 3), (0, 2), (1, 3), (0, 3), (1, 2)]
+        .iter()
+        .cycle()
+        .take(12)
+        .enumerate()
+    {
+        articles.push(listed(
+            &format!("f{i:02}"),
+            &[common[*a], common[*b]],
+            &[],
+            0,
+        ));
+    }
+    for i in 0..5 {
+        articles.push(listed(&format!("o{i}"), &[&format!("khác{i}")], &[], 0));
+    }
+    let index = index(&articles);
+    let hits = index.related(&articles[0], 2, None, &FxHashSet::default());
+    assert_eq!(ids(&hits), ["b-common", "a-rare"], "{hits:?}");
+}
+
+#[test]
+fn time_within_two_days_counts_for_nothing() {
+    // Two articles as like the source as each other, one 47 hours away: they tie, and
+    // go by id. Today's decay (half the score, on a 2-day scale) would put "near" first.
+    let w = words("sựkiện", 5);
+    let articles = vec![
+        listed("src", &["nguồn"], &w, 0),
+        listed("near", &["gần"], &w, 0),
+        listed("cycle", &["xa"], &w, 47),
+    ];
+    let index = index(&articles);
+    let hits = index.related(&articles[0], 5, None, &FxHashSet::default());
+    assert_eq!(ids(&hits), ["cycle", "near"], "{hits:?}");
+    assert_eq!(hits[0].score, hits[1].score);
+}
+
+#[test]
+fn the_postings_budget_grows_with_the_index() {
+    assert_eq!(query::postings_budget(0), 250_000);
+    assert_eq!(query::postings_budget(100_000), 250_000);
+    assert_eq!(query::postings_budget(1_000_000), 2_500_000);
 }
