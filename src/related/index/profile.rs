@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 
 use super::super::sketch::DocFreq;
 use super::super::tokenize::{self, Term};
+use super::feedback::{self, FeedbackList};
 use crate::article::{ArticleText, normalize_tag};
 
 /// Terms an article is indexed under and queried with: its most distinctive ones.
@@ -137,6 +138,7 @@ pub(super) fn dup_hash(a: &ArticleText<'_>) -> u64 {
 /// An article ready to insert: what a build computes on worker threads.
 pub struct Prepared {
     pub(super) terms: Vec<(Term, f32)>,
+    pub(super) feedback: FeedbackList,
     pub(super) len: f32,
 }
 
@@ -144,14 +146,16 @@ pub struct Prepared {
 pub(super) struct Chosen {
     pub(super) term: Term,
     pub(super) tf: f32,
+    pub(super) idf: f32,
     pub(super) first: u32,
 }
 
 /// Chooses the terms to index `p` under, with document frequencies `df` among `n`
 /// articles: its most distinctive by tf-idf, among those in at least `min_df`.
 pub fn prepare(df: &DocFreq, n: u32, p: &Profile, min_df: u32) -> Prepared {
-    let chosen = choose(df, n, p, min_df);
+    let mut chosen = choose(df, n, p, min_df);
     Prepared {
+        feedback: feedback::list(&mut chosen),
         terms: chosen.into_iter().map(|c| (c.term, c.tf)).collect(),
         len: p.len,
     }
@@ -169,6 +173,7 @@ pub(super) fn choose(df: &DocFreq, n: u32, p: &Profile, min_df: u32) -> Vec<Chos
                     let c = Chosen {
                         term,
                         tf: w.tf,
+                        idf,
                         first: w.first,
                     };
                     (c, (1.0 + w.tf.ln()) * idf)

@@ -1,10 +1,11 @@
 //! Scoring a query against the index: BM25 over the postings of the source's terms,
-//! normalised by its score against itself, with closeness in time and the rules for
-//! duplicates.
+//! then of the terms its best results lend it (see `feedback`), normalised by its score
+//! against itself, with closeness in time and the rules for duplicates.
 
 use rustc_hash::FxHashSet;
 
 use super::super::tokenize::Term;
+use super::feedback;
 use super::profile::{choose, dup_hash, idf, profile};
 use super::{Doc, Hit, Index, Posting, SCRATCH};
 use crate::article::ArticleText;
@@ -19,7 +20,7 @@ const B: f32 = 0.75;
 const TIME_SHARE: f32 = 0.5;
 const TIME_SCALE_DAYS: f32 = 2.0;
 const TIME_FLAT_DAYS: f32 = 2.0;
-/// Postings one query may walk. Terms are taken rarest first, so
+/// Postings one query may walk, both passes together. Terms are taken rarest first, so
 /// what the budget cuts is the long lists of the commonest terms, which move scores
 /// least; it bounds the slowest queries on large stores. Lists grow with the store, so
 /// the budget does too: about 2.5 postings per article cut nothing on the measured
@@ -32,9 +33,16 @@ const MIN_SCORE: f32 = 0.01;
 /// A query's scores so far, and what it may still walk.
 pub(super) struct Walk<'a> {
     scores: &'a mut [f32],
-    touched: &'a mut Vec<u32>,
+    pub(super) touched: &'a mut Vec<u32>,
     budget: usize,
     avg_len: f32,
+}
+
+impl Walk<'_> {
+    /// The score an article has so far.
+    pub(super) fn score(&self, slot: u32) -> f32 {
+        self.scores[slot as usize]
+    }
 }
 
 /// How many postings a query may walk in an index of `live` articles.
@@ -102,12 +110,22 @@ impl Index {
                 avg_len,
             };
             let mut self_score = 0.0;
+            let mut query_norm = 0.0;
             for &(t, tf_src, idf) in &query {
                 let q = 1.0 + tf_src.ln();
                 self_score += q * idf * bm25(tf_src, src.len, avg_len);
+                query_norm += idf * q * q;
                 let list = self.postings.get(&t).map(Vec::as_slice).unwrap_or_default();
                 self.walk(&mut walk, list, q * idf);
             }
+            self.feedback(&mut walk, query_norm.sqrt(), |slot| {
+                Some(slot) == own_slot
+                    || self.docs[slot as usize]
+                        .as_ref()
+                        .is_none_or(|d| d.dup == src_dup)
+            });
+            // The feedback adds at most as much again, whether or not there was any.
+            let self_score = self_score * (1.0 + feedback::WEIGHT);
             let Walk {
                 scores, touched, ..
             } = walk;

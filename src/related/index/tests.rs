@@ -1,7 +1,8 @@
 //! The query's rules, each on a small fixture: the pruned search finds what a full
 //! one does, exact duplicates are handled, equal weights choose the terms that come
 //! first, the lead weighs more, idf counts once, time within two days counts for
-//! nothing, and the postings budget grows with the index.
+//! nothing, the best results lend the query their terms, and the postings budget
+//! grows with the index.
 
 use std::borrow::Cow;
 
@@ -215,6 +216,39 @@ fn time_within_two_days_counts_for_nothing() {
     let hits = index.related(&articles[0], 5, None, &FxHashSet::default());
     assert_eq!(ids(&hits), ["cycle", "near"], "{hits:?}");
     assert_eq!(hits[0].score, hits[1].score);
+}
+
+#[test]
+fn the_best_results_lend_the_query_their_words() {
+    // "other-words" shares nothing with the source, but much with its best match.
+    let (story, more) = (words("bão", 4), words("cứu", 4));
+    let articles = vec![
+        listed("src", &["nguồn"], &story, 0),
+        listed("best", &["tốt"], &[story.clone(), more.clone()].concat(), 0),
+        listed("other-words", &["khác"], &more, 0),
+        listed("unrelated", &["cầu"], &words("sông", 4), 0),
+    ];
+    let index = index(&articles);
+    let hits = index.related(&articles[0], 5, None, &FxHashSet::default());
+    assert_eq!(ids(&hits), ["best", "other-words"], "{hits:?}");
+}
+
+#[test]
+fn a_copy_of_the_source_lends_nothing() {
+    // The copy would be the best first-pass result, and lend the source's own words;
+    // the two that lend are "strong" and "weak", and only "weak" leads to "via-weak".
+    let (story, weak, via) = (words("bão", 6), words("lũ", 2), words("cứu", 4));
+    let source_body: Vec<String> = [story.clone(), weak.clone()].concat();
+    let articles = vec![
+        listed("src", &["nguồn"], &source_body, 0),
+        listed("copy", &["nguồn"], &source_body, 0),
+        listed("strong", &["mạnh"], &story, 0),
+        listed("weak", &["yếu"], &[weak, via.clone()].concat(), 0),
+        listed("via-weak", &["qua"], &via, 0),
+    ];
+    let index = index(&articles);
+    let hits = index.related(&articles[0], 5, None, &FxHashSet::default());
+    assert!(ids(&hits).contains(&"via-weak"), "{hits:?}");
 }
 
 #[test]
