@@ -9,6 +9,7 @@
 mod index;
 mod live;
 mod sketch;
+mod stem;
 mod tokenize;
 
 pub use live::LiveIndex;

@@ -18,10 +18,14 @@ pub type Term = u32;
 /// content words (neither half a stop word) of `text`, where `word` numbers the words
 /// from 0, stop words included (a bigram has its second word's number). Bigrams never
 /// span punctuation. With `html`, markup tags and character references count as
-/// punctuation and are not words.
-pub fn terms(text: &str, html: bool, mut emit: impl FnMut(Term, u32)) {
+/// punctuation and are not words. With `english`, ASCII words become their English
+/// stems (the stop-word test stays on the word as written, plural folded).
+pub fn terms(text: &str, html: bool, english: bool, mut emit: impl FnMut(Term, u32)) {
     let mut word = String::with_capacity(32);
-    let mut words = Words::default();
+    let mut words = Words {
+        english,
+        ..Words::default()
+    };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if is_word_char(c) {
@@ -79,12 +83,13 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
-/// The phrase so far: the previous word (its hash, and whether it is a stop word) unless
-/// punctuation came since, and how many words came before.
+/// The phrase so far: the previous word (its term's hash, and whether it is a stop
+/// word) unless punctuation came since, and how many words came before.
 #[derive(Default)]
 struct Words {
     prev: Option<(u64, bool)>,
     count: u32,
+    english: bool,
 }
 
 impl Words {
@@ -92,10 +97,20 @@ impl Words {
         if word.is_empty() {
             return;
         }
-        fold_plural(word);
-        let h = hash_str(word);
+        let stem_of = (self.english && word.is_ascii()).then(|| hash_str(word));
+        let folded = fold_plural(word);
+        let mut h = hash_str(word);
         let stop = STOP_HASHES.contains(&h);
         let single = word.chars().nth(1).is_none();
+        if let Some(whole) = stem_of
+            && !stop
+        {
+            // The stem of the word as written: the stemmer knows plurals better.
+            if folded {
+                word.push('s');
+            }
+            h = super::stem::stem_hash(word, whole, hash_str);
+        }
         let at = self.count;
         if !stop && (!single || word.bytes().all(|b| b.is_ascii_digit())) {
             emit(fold(h), at);
@@ -119,10 +134,12 @@ fn bigram(first: u64, second: u64) -> Term {
 
 /// A crude English plural fold; no Vietnamese syllable ends in "s", so it never
 /// touches Vietnamese.
-fn fold_plural(w: &mut String) {
-    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && w.is_ascii() {
+fn fold_plural(w: &mut String) -> bool {
+    let plural = w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && w.is_ascii();
+    if plural {
         w.pop();
     }
+    plural
 }
 
 fn hash_str(s: &str) -> u64 {
@@ -169,7 +186,7 @@ mod tests {
 
     fn all(text: &str) -> Vec<Term> {
         let mut v = Vec::new();
-        terms(text, true, |t, _| v.push(t));
+        terms(text, true, false, |t, _| v.push(t));
         v
     }
 
@@ -230,6 +247,7 @@ mod tests {
         terms(
             "<p>Bão của lũ</p><p>Fed's &amp; x rate</p>",
             true,
+            false,
             |t, i| got.push((t, i)),
         );
         let at = |t: Term| got.iter().find(|g| g.0 == t).map(|g| g.1);
@@ -243,6 +261,25 @@ mod tests {
             "nor a character reference, nor 's"
         );
         assert_eq!(at(bigram(hash_str("x"), hash_str("rate"))), Some(5));
+    }
+
+    fn english(text: &str) -> Vec<Term> {
+        let mut v = Vec::new();
+        terms(text, false, true, |t, _| v.push(t));
+        v
+    }
+
+    #[test]
+    fn english_words_become_their_stems_and_others_stay() {
+        assert_eq!(english("elections"), english("elected"));
+        assert_eq!(english("voting rights"), english("voted right"));
+        assert_ne!(
+            all("elections"),
+            all("elected"),
+            "only English articles are stemmed"
+        );
+        assert_eq!(english("Bão lũ"), all("Bão lũ"), "non-ASCII words stay");
+        assert!(english("the of").is_empty(), "stop words stay stop words");
     }
 
     #[test]

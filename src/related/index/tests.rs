@@ -21,6 +21,7 @@ fn text(id: &str, title: &str, body: &str, day: i64) -> ArticleText<'static> {
         published: chrono::DateTime::from_timestamp(1_733_450_400 + day * 86_400, 0)
             .unwrap()
             .fixed_offset(),
+        language: Cow::Borrowed("vi"),
     }
 }
 
@@ -256,4 +257,22 @@ fn the_postings_budget_grows_with_the_index() {
     assert_eq!(query::postings_budget(0), 250_000);
     assert_eq!(query::postings_budget(100_000), 250_000);
     assert_eq!(query::postings_budget(1_000_000), 2_500_000);
+}
+
+#[test]
+fn english_articles_match_on_stems() {
+    // The two share no word as written or plural-folded, only stems ("fined" and
+    // "fines", "regulators" and "regulation").
+    let make = |language: &'static str| {
+        let mut src = text("src", "Regulators fined the banks", "", 0);
+        let mut other = text("other", "Regulation fines ruled", "", 0);
+        for a in [&mut src, &mut other] {
+            a.language = Cow::Borrowed(language);
+        }
+        let articles = [src, other];
+        let hits = index(&articles).related(&articles[0], 5, None, &FxHashSet::default());
+        ids(&hits).join(",")
+    };
+    assert_eq!(make("en-GB"), "other");
+    assert_eq!(make("vi"), "", "only English articles are stemmed");
 }
