@@ -126,6 +126,18 @@ impl Index {
         self.live as usize
     }
 
+    /// Makes room for `n` articles in all, so that a build grows its per-article
+    /// vectors once instead of doubling them (the doubling's last copy was a peak).
+    pub fn reserve(&mut self, n: usize) {
+        let more = n.saturating_sub(self.docs.len());
+        if more > 0 && self.docs.capacity() < n {
+            self.docs.reserve_exact(more);
+            self.lens.reserve_exact(more);
+            self.forward.reserve_exact(more);
+            self.slots.reserve(n.saturating_sub(self.slots.len()));
+        }
+    }
+
     /// Inserts an article with its chosen terms.
     pub fn insert(&mut self, a: &ArticleText<'_>, p: Prepared) {
         if let Some(stale) = self.slots.remove(a.id.as_ref()) {
