@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Related-stories speed and memory at 10,000 and 100,000 articles.
 
-    cargo build --release && python3 bench/related.py [SIZES...] [--binary PATH]
+    cargo build --release && python3 bench/related.py [SIZES...] [--binary PATH] [--corpus DIR]
 
 For each size: synthesise the articles (bench/synth.py says how), `herald import`
 them, start `herald serve` and time it to related ready (`/readyz?require=related`:
@@ -21,6 +21,7 @@ import harness  # noqa: E402
 p = argparse.ArgumentParser()
 p.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000])
 p.add_argument("--binary", default=os.path.join(harness.ROOT, "target/release/herald"))
+p.add_argument("--corpus", help="synthesise from this directory's *.jsonl (default: synth.py's)")
 args = p.parse_args()
 BIN, sizes = args.binary, args.sizes
 if not shutil.which("wrk"):
@@ -65,7 +66,8 @@ rows = []
 for n in sizes:
     work = tempfile.mkdtemp(prefix=f"herald-related-{n}-")
     src = os.path.join(work, "articles.jsonl")
-    subprocess.run([sys.executable, os.path.join(HERE, "synth.py"), str(n), src], check=True)
+    corpus = ["--corpus", args.corpus] if args.corpus else []
+    subprocess.run([sys.executable, os.path.join(HERE, "synth.py"), str(n), src] + corpus, check=True)
     data = os.path.join(work, "data")
     t = time.time()
     subprocess.run([BIN, "import", src, "--data-dir", data], check=True, stderr=subprocess.DEVNULL,
