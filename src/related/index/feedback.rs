@@ -30,7 +30,8 @@ pub type FeedbackList = [FeedbackTerm; LIST_TERMS];
 
 /// The forward list of an article indexed under `chosen` (which it reorders): the terms
 /// with the largest sqrt(idf) (1 + ln tf), the weight a term has in the query's vector
-/// (idf once in all, split between the query and the postings), ties first come.
+/// (idf once in all, split between the query and the postings); ties to the term that
+/// came first.
 pub(super) fn list(chosen: &mut [Chosen]) -> FeedbackList {
     let weight = |c: &Chosen| c.idf.sqrt() * (1.0 + c.tf.ln());
     let order =
