@@ -109,6 +109,9 @@ pub struct ArticleText<'a> {
     #[serde(default)]
     pub tags: Vec<String>,
     pub published: DateTime<FixedOffset>,
+    /// BCP 47, as stored ("vi", "en-GB"); English articles are stemmed.
+    #[serde(borrow, default)]
+    pub language: Cow<'a, str>,
 }
 
 impl<'a> From<&'a Article> for ArticleText<'a> {
@@ -121,6 +124,7 @@ impl<'a> From<&'a Article> for ArticleText<'a> {
             category: Cow::Borrowed(&a.category),
             tags: a.tags.clone(),
             published: a.published,
+            language: Cow::Borrowed(&a.language),
         }
     }
 }

@@ -9,6 +9,7 @@
 mod index;
 mod live;
 mod sketch;
+mod stem;
 mod tokenize;
 
 pub use live::LiveIndex;
@@ -74,6 +75,7 @@ impl IndexBuilder {
             })
             .collect();
         let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        index.reserve(n as usize);
         for (a, p) in prepared {
             index.insert(a, p);
         }

@@ -14,12 +14,18 @@ use rustc_hash::{FxHashSet, FxHasher};
 /// A hashed term.
 pub type Term = u32;
 
-/// Calls `emit(term)` for every unigram (not a stop word) and every bigram (unless
-/// both halves are stop words) of `text`. Bigrams never span punctuation. With `html`,
-/// markup tags and character references count as punctuation.
-pub fn terms(text: &str, html: bool, mut emit: impl FnMut(Term)) {
+/// Calls `emit(term, word)` for every unigram (not a stop word) and every bigram of two
+/// content words (neither half a stop word) of `text`, where `word` numbers the words
+/// from 0, stop words included (a bigram has its second word's number). Bigrams never
+/// span punctuation. With `html`, markup tags and character references count as
+/// punctuation and are not words. With `english`, ASCII words become their English
+/// stems (the stop-word test stays on the word as written, plural folded).
+pub fn terms(text: &str, html: bool, english: bool, mut emit: impl FnMut(Term, u32)) {
     let mut word = String::with_capacity(32);
-    let mut prev: Option<(u64, bool)> = None;
+    let mut words = Words {
+        english,
+        ..Words::default()
+    };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if is_word_char(c) {
@@ -34,7 +40,7 @@ pub fn terms(text: &str, html: bool, mut emit: impl FnMut(Term)) {
         }
         let inner_apostrophe =
             matches!(c, '\'' | '’') && chars.peek().is_some_and(|n| n.is_alphanumeric());
-        flush(&mut word, &mut prev, &mut emit);
+        words.flush(&mut word, &mut emit);
         if inner_apostrophe {
             // "Fed's": the word ends, the phrase goes on.
             while chars.peek().is_some_and(|n| n.is_alphanumeric()) {
@@ -46,7 +52,7 @@ pub fn terms(text: &str, html: bool, mut emit: impl FnMut(Term)) {
                     break;
                 }
             }
-            prev = None;
+            words.prev = None;
         } else if html && c == '&' {
             while chars
                 .peek()
@@ -57,12 +63,12 @@ pub fn terms(text: &str, html: bool, mut emit: impl FnMut(Term)) {
             if chars.peek() == Some(&';') {
                 chars.next();
             }
-            prev = None;
+            words.prev = None;
         } else if !c.is_whitespace() {
-            prev = None; // punctuation separates phrases
+            words.prev = None; // punctuation separates phrases
         }
     }
-    flush(&mut word, &mut prev, &mut emit);
+    words.flush(&mut word, &mut emit);
 }
 
 /// `char::is_alphanumeric`, answered without its table lookups for ASCII and the
@@ -77,34 +83,63 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
-fn flush(word: &mut String, prev: &mut Option<(u64, bool)>, emit: &mut impl FnMut(Term)) {
-    if word.is_empty() {
-        return;
+/// The phrase so far: the previous word (its term's hash, and whether it is a stop
+/// word) unless punctuation came since, and how many words came before.
+#[derive(Default)]
+struct Words {
+    prev: Option<(u64, bool)>,
+    count: u32,
+    english: bool,
+}
+
+impl Words {
+    fn flush(&mut self, word: &mut String, emit: &mut impl FnMut(Term, u32)) {
+        if word.is_empty() {
+            return;
+        }
+        let stem_of = (self.english && word.is_ascii()).then(|| hash_str(word));
+        let folded = fold_plural(word);
+        let mut h = hash_str(word);
+        let stop = STOP_HASHES.contains(&h);
+        let single = word.chars().nth(1).is_none();
+        if let Some(whole) = stem_of
+            && !stop
+        {
+            // The stem of the word as written: the stemmer knows plurals better.
+            if folded {
+                word.push('s');
+            }
+            h = super::stem::stem_hash(word, whole, hash_str);
+        }
+        let at = self.count;
+        if !stop && (!single || word.bytes().all(|b| b.is_ascii_digit())) {
+            emit(fold(h), at);
+        }
+        // A stop-word half ("threat from", "of the", "tại Huế") matches unrelated
+        // stories far more than it tells one apart: only two content words make a bigram.
+        if let Some((p, false)) = self.prev
+            && !stop
+        {
+            emit(bigram(p, h), at);
+        }
+        self.prev = Some((h, stop));
+        self.count += 1;
+        word.clear();
     }
-    fold_plural(word);
-    let h = hash_str(word);
-    let stop = STOP_HASHES.contains(&h);
-    let single = word.chars().nth(1).is_none();
-    if !stop && (!single || word.bytes().all(|b| b.is_ascii_digit())) {
-        emit(fold(h));
-    }
-    if let Some((p, p_stop)) = *prev
-        && !(stop && p_stop)
-    {
-        emit(fold(
-            p.rotate_left(17) ^ h.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        ));
-    }
-    *prev = Some((h, stop));
-    word.clear();
+}
+
+fn bigram(first: u64, second: u64) -> Term {
+    fold(first.rotate_left(17) ^ second.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 /// A crude English plural fold; no Vietnamese syllable ends in "s", so it never
 /// touches Vietnamese.
-fn fold_plural(w: &mut String) {
-    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && w.is_ascii() {
+fn fold_plural(w: &mut String) -> bool {
+    let plural = w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && w.is_ascii();
+    if plural {
         w.pop();
     }
+    plural
 }
 
 fn hash_str(s: &str) -> u64 {
@@ -151,15 +186,12 @@ mod tests {
 
     fn all(text: &str) -> Vec<Term> {
         let mut v = Vec::new();
-        terms(text, true, |t| v.push(t));
+        terms(text, true, false, |t, _| v.push(t));
         v
     }
 
     fn has_bigram(text: &str, a: &str, b: &str) -> bool {
-        let (ha, hb) = (hash_str(a), hash_str(b));
-        all(text).contains(&fold(
-            ha.rotate_left(17) ^ hb.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        ))
+        all(text).contains(&bigram(hash_str(a), hash_str(b)))
     }
 
     fn has_word(text: &str, w: &str) -> bool {
@@ -195,6 +227,59 @@ mod tests {
         assert!(!has_bigram(text, "của", "và"), "both halves are stop words");
         assert!(!has_bigram(text, "và", "bão"), "a comma ends the phrase");
         assert!(has_bigram(text, "bão", "lũ"));
+    }
+
+    #[test]
+    fn a_stop_word_makes_no_bigram_with_either_neighbour() {
+        let text = "bão tại Huế, threat from Russia";
+        assert!(!has_bigram(text, "bão", "tại") && !has_bigram(text, "tại", "huế"));
+        assert!(
+            !has_bigram(text, "bão", "huế"),
+            "no bigram across the stop word"
+        );
+        assert!(!has_bigram(text, "threat", "from") && !has_bigram(text, "from", "russia"));
+        assert!(has_word(text, "huế") && has_word(text, "russia"));
+    }
+
+    #[test]
+    fn words_are_numbered_with_stop_words_but_not_markup() {
+        let mut got = Vec::new();
+        terms(
+            "<p>Bão của lũ</p><p>Fed's &amp; x rate</p>",
+            true,
+            false,
+            |t, i| got.push((t, i)),
+        );
+        let at = |t: Term| got.iter().find(|g| g.0 == t).map(|g| g.1);
+        let word = |w: &str| fold(hash_str(w));
+        assert_eq!(at(word("bão")), Some(0));
+        assert_eq!(at(word("lũ")), Some(2), "the stop word counts");
+        assert_eq!(at(word("fed")), Some(3), "markup is not a word");
+        assert_eq!(
+            at(word("rate")),
+            Some(5),
+            "nor a character reference, nor 's"
+        );
+        assert_eq!(at(bigram(hash_str("x"), hash_str("rate"))), Some(5));
+    }
+
+    fn english(text: &str) -> Vec<Term> {
+        let mut v = Vec::new();
+        terms(text, false, true, |t, _| v.push(t));
+        v
+    }
+
+    #[test]
+    fn english_words_become_their_stems_and_others_stay() {
+        assert_eq!(english("elections"), english("elected"));
+        assert_eq!(english("voting rights"), english("voted right"));
+        assert_ne!(
+            all("elections"),
+            all("elected"),
+            "only English articles are stemmed"
+        );
+        assert_eq!(english("Bão lũ"), all("Bão lũ"), "non-ASCII words stay");
+        assert!(english("the of").is_empty(), "stop words stay stop words");
     }
 
     #[test]

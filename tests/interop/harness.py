@@ -12,10 +12,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(binary, env=None, import_examples=True, data=None, prefix=(), port=0, args=()):
+def start(binary, env=None, import_examples=True, data=None, prefix=(), port=0, args=(), log=None):
     """Runs `herald serve` over `data` (default: a new temporary store) on `port`
     (default: any free one), after the command `prefix` (such as taskset) if any,
-    with the extra `args` (such as --config FILE); returns (process, base URL)."""
+    with the extra `args` (such as --config FILE); returns (process, base URL). With a
+    list as `log`, the server's log lines after the listening one go into it."""
     data = data or tempfile.mkdtemp(prefix="herald-interop-")
     full_env = dict(os.environ, RUST_LOG="info", **(env or {}))
     full_env.pop("HERALD_CONFIG", None)
@@ -27,9 +28,15 @@ def start(binary, env=None, import_examples=True, data=None, prefix=(), port=0, 
     for line in proc.stderr:
         if "addr=" in line:
             # Keep reading the log, or a chatty server would block on a full pipe.
-            threading.Thread(target=lambda: proc.stderr.read(), daemon=True).start()
+            threading.Thread(target=_drain, args=(proc.stderr, log), daemon=True).start()
             return proc, "http://" + line.split("addr=")[1].split()[0]
     raise SystemExit("herald exited before listening")
+
+
+def _drain(stream, log):
+    for line in stream:
+        if log is not None:
+            log.append(line)
 
 
 def stop(proc):

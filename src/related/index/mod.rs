@@ -1,5 +1,6 @@
 //! The in-memory index: postings of each article's most distinctive terms, and BM25.
 
+mod feedback;
 mod profile;
 mod query;
 #[cfg(test)]
@@ -13,6 +14,7 @@ use rustc_hash::FxHashMap;
 use super::sketch::DocFreq;
 use super::tokenize::Term;
 use crate::article::ArticleText;
+use feedback::FeedbackList;
 use profile::dup_hash;
 pub use profile::{Prepared, Profile, prepare, profile, terms_stamp, with_profile};
 
@@ -55,6 +57,8 @@ pub struct Index {
     docs: Vec<Option<Doc>>,
     /// Weighted length per slot, dense so scoring reads it without touching `docs`.
     lens: Vec<f32>,
+    /// Forward list per slot, for the feedback pass.
+    forward: Vec<FeedbackList>,
     slots: FxHashMap<Arc<str>, u32>,
     free: Vec<u32>,
     postings: FxHashMap<Term, Vec<Posting>>,
@@ -122,6 +126,18 @@ impl Index {
         self.live as usize
     }
 
+    /// Makes room for `n` articles in all, so that a build grows its per-article
+    /// vectors once instead of doubling them (the doubling's last copy was a peak).
+    pub fn reserve(&mut self, n: usize) {
+        let more = n.saturating_sub(self.docs.len());
+        if more > 0 && self.docs.capacity() < n {
+            self.docs.reserve_exact(more);
+            self.lens.reserve_exact(more);
+            self.forward.reserve_exact(more);
+            self.slots.reserve(n.saturating_sub(self.slots.len()));
+        }
+    }
+
     /// Inserts an article with its chosen terms.
     pub fn insert(&mut self, a: &ArticleText<'_>, p: Prepared) {
         if let Some(stale) = self.slots.remove(a.id.as_ref()) {
@@ -136,6 +152,7 @@ impl Index {
             None => {
                 self.docs.push(None);
                 self.lens.push(0.0);
+                self.forward.push(FeedbackList::default());
                 (self.docs.len() - 1) as u32
             }
         };
@@ -153,6 +170,7 @@ impl Index {
             category: self.category_code(&a.category),
         });
         self.lens[slot as usize] = p.len;
+        self.forward[slot as usize] = p.feedback;
         self.slots.insert(id, slot);
         self.live += 1;
         self.total_len += p.len as f64;
