@@ -19,12 +19,18 @@ pub mod partners;
 pub const TOKEN: &str = "test-token-5f2c";
 
 /// A running server and what it needs to stay alive.
+///
+/// The server runs on a runtime of its own, on its own thread, as `herald serve`
+/// does, and a test's end (drop) stops it as `herald serve` stops: gracefully, to
+/// its last flush. On the test's runtime it would be torn down mid-shutdown when the
+/// test returns, and a flush cut off that way can leave sled 0.34 waiting forever
+/// (with its one process-wide lock held, for every other test too).
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
-    pub handle: Option<tokio::task::JoinHandle<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Settings for a test: port 0, a store in `dir`, quiet logs unless TEST_LOG is set,
@@ -68,24 +74,36 @@ pub async fn spawn_app_in(
 ) -> TestApp {
     let mut settings = test_settings(dir.path());
     adjust(&mut settings);
-    let app = Application::build(settings, tokens)
-        .await
-        .expect("app builds");
-    let addr = app.local_addr();
     let (tx, rx) = oneshot::channel();
-    let handle = tokio::spawn(async move {
-        app.run_until(async {
-            let _ = rx.await;
-        })
-        .await
-        .expect("server runs");
+    let (bound, addr) = oneshot::channel();
+    let server = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let app = Application::build(settings, tokens)
+                .await
+                .expect("app builds");
+            let _ = bound.send(app.local_addr());
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
     });
+    let Ok(addr) = addr.await else {
+        let _ = server.join();
+        panic!("the server did not start");
+    };
     let app = TestApp {
         addr,
         client: client(),
         dir,
         shutdown: Some(tx),
-        handle: Some(handle),
+        server: Some(server),
     };
     app.wait_until_related_ready().await;
     app
@@ -170,11 +188,27 @@ impl TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(h) = self.handle.take() {
-            h.await.expect("server task");
+        if let Some(server) = self.server.take() {
+            tokio::task::spawn_blocking(move || server.join())
+                .await
+                .expect("joined")
+                .expect("the server stopped without a panic");
         }
         let dir = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.dir, dir)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            // Blocks the test's thread for the shutdown; a panic there is already
+            // the test's failure, so it is not raised twice.
+            let _ = server.join();
+        }
     }
 }
 
