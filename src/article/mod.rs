@@ -3,6 +3,7 @@
 //! `ArticleInput` is what the API and import files carry; `Article` is what is stored
 //! and exported. They share field names, so an export re-imports unchanged.
 
+mod fields;
 mod html;
 mod text;
 mod validate;
@@ -12,11 +13,10 @@ use std::borrow::Cow;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
+pub use fields::{is_http_url, is_language_tag, is_valid_id};
 pub use html::HtmlPolicy;
 pub use text::{clean_text, normalize_tag, plain_text};
-pub use validate::{
-    FieldError, Rules, ValidationErrors, is_http_url, is_language_tag, is_valid_id,
-};
+pub use validate::{FieldError, Rules, ValidationErrors};
 
 /// A validated, normalised article as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

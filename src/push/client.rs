@@ -95,6 +95,20 @@ pub async fn read_bounded(mut response: reqwest::Response) -> Vec<u8> {
     body
 }
 
+/// A target's answer as the jobs judge it: any 2xx is done; otherwise the status
+/// and the start of the body, for the log and the retry.
+pub async fn judged(response: reqwest::Response) -> Result<(), String> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body = read_bounded(response).await;
+    Err(format!(
+        "{status}: {}",
+        String::from_utf8_lossy(&body).trim()
+    ))
+}
+
 /// Chooses rustls's crypto provider (ring) for the process, once: reqwest needs it
 /// chosen before any client is built.
 pub fn install_crypto() {

@@ -20,7 +20,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use client::{MAX_BODY, Outbound, install_crypto, is_public, read_bounded};
+pub use client::{MAX_BODY, Outbound, install_crypto, is_public, judged, read_bounded};
 pub use retry::Retry;
 pub use stats::{PushStats, TargetStats};
 

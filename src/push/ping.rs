@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{Job, Outbound, PushStats, Retry, purge::display, read_bounded};
+use super::{Job, Outbound, PushStats, Retry, judged, purge::display};
 use crate::feed::{Audience, Site};
 use crate::history::Change;
 use crate::scope::Scope;
@@ -62,16 +62,7 @@ impl Ping {
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            let body = read_bounded(response).await;
-            Err(format!(
-                "{status}: {}",
-                String::from_utf8_lossy(&body).trim()
-            ))
-        }
+        judged(response).await
     }
 }
 

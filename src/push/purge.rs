@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{Job, Outbound, PushStats, Retry, read_bounded};
+use super::{Job, Outbound, PushStats, Retry, judged};
 use crate::edge::Edge;
 use crate::feed::{Format, Site};
 use crate::history::Change;
@@ -107,16 +107,7 @@ impl Purge {
                 .json(&json!({"keys": keys, "urls": urls})),
         };
         let response = request.send().await.map_err(|e| e.to_string())?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            let body = read_bounded(response).await;
-            Err(format!(
-                "{status}: {}",
-                String::from_utf8_lossy(&body).trim()
-            ))
-        }
+        judged(response).await
     }
 }
 

@@ -2,10 +2,8 @@
 //! build articles.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use herald::app::Application;
 use herald::auth::Tokens;
@@ -14,7 +12,10 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+mod binary;
 pub mod partners;
+
+pub use binary::{herald, herald_bin, serve_binary, serve_binary_with};
 
 pub const TOKEN: &str = "test-token-5f2c";
 
@@ -233,93 +234,6 @@ pub fn article(id: &str, category: &str, minute: u32) -> Value {
 pub fn published_at(minute: u32) -> String {
     let base = chrono::DateTime::parse_from_rfc3339("2024-12-06T08:00:00+07:00").unwrap();
     (base + chrono::Duration::minutes(minute.into())).to_rfc3339()
-}
-
-/// The `herald` binary built for these tests.
-pub fn herald_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_herald")
-}
-
-/// Runs `herald ARGS --data-dir DATA` to completion, feeding `stdin`.
-pub fn herald(data: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(herald_bin())
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("HERALD_CONFIG")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn herald");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("herald runs")
-}
-
-/// A `herald serve` child process on port 0 over `data`, with its bound address and
-/// everything it has logged so far.
-pub struct Served {
-    pub child: Child,
-    pub addr: SocketAddr,
-    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-/// Starts `herald serve` and waits until it logs the address it listens on.
-pub fn serve_binary(data: &Path, extra_args: &[&str]) -> Served {
-    serve_binary_with(data, extra_args, |_| {})
-}
-
-/// Like [`serve_binary`], letting the caller adjust the command (environment, limits).
-pub fn serve_binary_with(
-    data: &Path,
-    extra_args: &[&str],
-    configure: impl FnOnce(&mut Command),
-) -> Served {
-    let mut command = Command::new(herald_bin());
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .args(extra_args)
-        .env("HERALD_API_TOKENS", TOKEN)
-        .env("RUST_LOG", "info")
-        .env_remove("HERALD_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    configure(&mut command);
-    let mut child = command.spawn().expect("spawn herald");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("herald exited before listening")
-            .expect("read stderr");
-        log.lock().unwrap().push(line.clone());
-        // Text logs say `addr=…`, JSON logs `"addr":"…"`.
-        if let Some(rest) = line.split("addr=").nth(1) {
-            let addr = rest.split_whitespace().next().unwrap_or_default();
-            break addr.parse().expect("address in log line");
-        }
-        if let Some(rest) = line.split("\"addr\":\"").nth(1) {
-            let addr = rest.split('"').next().unwrap_or_default();
-            break addr.parse().expect("address in JSON log line");
-        }
-    };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    Served { child, addr, log }
 }
 
 /// Opens the store in `dir` from the test, waiting while a server or store that
