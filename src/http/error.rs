@@ -166,8 +166,9 @@ impl ApiError {
                 let message = match e.io_reason() {
                     Some(reason) => format!(
                         "storage is refusing writes ({reason}): the data directory may be full or \
-                         read-only. Nothing from this request is acknowledged; reads keep working. \
-                         Fix the disk, then restart Herald."
+                         read-only. Nothing from this request is acknowledged and nothing acknowledged \
+                         is lost; reads that need no change on disk keep working. Fix the disk, \
+                         then restart Herald."
                     ),
                     None => "the store cannot complete this request now; see the server log".into(),
                 };

@@ -43,6 +43,16 @@ pub struct Served {
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
+impl Drop for Served {
+    /// A test that fails before it stops its server must not leave it running: it
+    /// would hold the test's data directory (and a tmpfs there, which then cannot be
+    /// unmounted). Killing an exited child is harmless.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts `herald serve` and waits until it logs the address it listens on.
 pub fn serve_binary(data: &Path, extra_args: &[&str]) -> Served {
     serve_binary_with(data, extra_args, |_| {})
