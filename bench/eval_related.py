@@ -42,6 +42,8 @@ p.add_argument("--binary", default=os.path.join(harness.ROOT, "target/release/he
 p.add_argument("--k", type=int, default=5)
 p.add_argument("--dates", choices=["real", "dense", "both"], default="both")
 p.add_argument("--seed", type=int, default=0, help="seed of the dense dates")
+p.add_argument("--batch", type=int, default=1000,
+               help="articles per import request (1: one at a time, as a CMS publishes)")
 args = p.parse_args()
 if args.url and args.dates == "both":
     p.error("--url takes one dating: --dates real or --dates dense")
@@ -147,12 +149,14 @@ def peer():
 
 
 def wait_ready(base):
-    """Waits for the related index: a restart rebuilds it while the server already serves."""
+    """Waits for the related index: a restart builds it while the server already serves,
+    and an index that has doubled since its last build is rebuilt (the old one answering
+    meanwhile): this waits for that rebuild too, so "live" is the index imports settle on."""
     end = time.time() + 120
     while True:
         try:
             with urllib.request.urlopen(base + "/readyz?require=related", timeout=5) as r:
-                if r.status == 200:
+                if r.status == 200 and json.load(r)["parts"]["related"] == "ready":
                     return
         except OSError:
             pass
@@ -175,11 +179,12 @@ def run(dates):
         for slug in sorted({r.get("category") or "khac" for r in rows}):
             call(base, "PUT", f"/api/categories/{slug}", {"title": slug})
         started = time.time()
-        for i in range(0, len(rows), 1000):
-            report = call(base, "POST", "/api/articles", [article(r, dates) for r in rows[i:i + 1000]])
+        for i in range(0, len(rows), args.batch):
+            report = call(base, "POST", "/api/articles", [article(r, dates) for r in rows[i:i + args.batch]])
             for f in report["failed"]:
                 print("rejected:", f, file=sys.stderr)
         print(f"  imported {len(rows)} articles in {time.time() - started:.1f} s")
+        wait_ready(base)
         out["live"] = herald(base, "live index")
         if proc:
             harness.stop(proc)

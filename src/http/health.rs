@@ -23,7 +23,8 @@ pub struct ReadyQuery {
 
 /// `GET /readyz`: 200 while the server serves feeds, sitemaps and the article API,
 /// which it does as soon as the store is open; `parts` says what each part is doing
-/// (`related` is `building` for a while after a start), so an orchestrator can
+/// (`related` is `building` for a while after a start, and `rebuilding`, still
+/// answering, while the index that has doubled is rebuilt), so an orchestrator can
 /// route on it. `?require=related` answers 503 until related stories are ready too.
 /// A disk that refuses writes shows as `"writable": false` but keeps the 200: reads
 /// still work, and taking the instance out of rotation would stop them too.
@@ -46,7 +47,12 @@ pub async fn readyz(
         "parts": {
             "feeds": "ready",
             "articles": "ready",
-            "related": if related.is_some() { "ready" } else if state.ingest.related_state().is_building() { "building" } else { "off" },
+            "related": match (related.is_some(), state.ingest.related_state().is_building()) {
+                (true, false) => "ready",
+                (true, true) => "rebuilding",
+                (false, true) => "building",
+                (false, false) => "off",
+            },
         },
         "writable": failure.is_none(),
     });

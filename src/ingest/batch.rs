@@ -131,6 +131,8 @@ impl Ingest {
                 progress();
             }
         }
+        // Once per request, so that one import is rebuilt over all it brought.
+        self.rebuild_related_if_grown();
         let window = chrono::Utc::now() - chrono::Duration::days(self.tombstone_days.into());
         for t in tombstones.iter().filter(|t| t.when >= window) {
             if self.store.restore_tombstone(t)? {

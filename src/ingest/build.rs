@@ -1,5 +1,7 @@
 //! Building the related index from the store, while writes go on (see
-//! `related::LiveIndex` for how the two meet).
+//! `related::LiveIndex` for how the two meet, and why it is rebuilt as it grows).
+
+use std::time::Instant;
 
 use super::Ingest;
 use crate::related::IndexBuilder;
@@ -12,6 +14,8 @@ pub enum TermCounts {
     Saved,
     /// Counted in a first pass of two.
     Counted,
+    /// A rebuild's: the counts of the index it replaces, taken when it began.
+    Current,
 }
 
 impl Ingest {
@@ -20,31 +24,78 @@ impl Ingest {
     /// shutdown), one to index them; then makes it the one writes keep in step.
     /// Blocking; meant to run while the server serves everything else.
     pub fn build_related(&self) -> Result<TermCounts, StoreError> {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let store = &self.store;
         store.summarise()?;
         let articles = store.article_count();
         let saved = store
             .take_related_counts()
             .and_then(|bytes| IndexBuilder::from_saved(&bytes, articles));
+        let workers = crate::par::workers();
         let (builder, counts) = match saved {
             Some(builder) => (builder, TermCounts::Saved),
             None => {
                 let builder = IndexBuilder::default();
-                store.scan_parallel(crate::par::workers(), |chunk| {
+                store.scan_parallel(workers, |chunk| {
                     builder.count(chunk);
                     !self.related.is_cancelled()
                 })?;
                 (builder, TermCounts::Counted)
             }
         };
-        let live = &self.related;
-        store.scan_parallel(crate::par::workers(), |chunk| {
+        self.index_all(builder, counts, workers, started)?;
+        Ok(counts)
+    }
+
+    /// Starts a rebuild of the related index on a thread of its own, if the index has
+    /// grown enough since its last build. Called after writes (once per request).
+    pub(super) fn rebuild_related_if_grown(&self) {
+        if !self.related.has_grown() {
+            return;
+        }
+        // Under the order lock, so that the counts taken match the store: every
+        // later write marks its article dirty.
+        let builder = {
+            let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(current) = self.related.begin_rebuild_if_grown() else {
+                return;
+            };
+            IndexBuilder::from_index(&current)
+        };
+        let started = Instant::now();
+        let ingest = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("related-rebuild".into())
+            .spawn(move || {
+                // One worker: the index that answers meanwhile is complete, so the
+                // rebuild need not hurry, and the other cores go on serving.
+                if let Err(error) = ingest.index_all(builder, TermCounts::Current, 1, started) {
+                    tracing::warn!(%error, "the related index could not be rebuilt; the current one answers on");
+                    ingest.related.abandon();
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "no thread for the related index's rebuild");
+            self.related.abandon();
+        }
+    }
+
+    /// The pass that indexes every article not written since the build began, over
+    /// `workers` threads; then the finish, which indexes those under the order lock.
+    fn index_all(
+        &self,
+        builder: IndexBuilder,
+        counts: TermCounts,
+        workers: usize,
+        started: Instant,
+    ) -> Result<(), StoreError> {
+        let (store, live) = (&self.store, &self.related);
+        store.scan_parallel(workers, |chunk| {
             builder.add(chunk, |id| live.is_dirty(id));
             !live.is_cancelled()
         })?;
         if live.is_cancelled() {
-            return Ok(counts);
+            return Ok(());
         }
         let index = builder.finish();
         let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
@@ -55,6 +106,6 @@ impl Ingest {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "related index built"
         );
-        Ok(counts)
+        Ok(())
     }
 }

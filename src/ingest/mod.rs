@@ -187,6 +187,7 @@ impl Ingest {
     /// lock, so concurrent writers share one disk sync.
     pub fn put_durable(&self, article: &Article) -> Result<PutOutcome, StoreError> {
         let mut outcomes = self.put_many(std::slice::from_ref(article))?;
+        self.rebuild_related_if_grown();
         self.store.flush()?;
         Ok(outcomes.pop().expect("one outcome per article"))
     }
@@ -240,6 +241,7 @@ impl Ingest {
             published
         };
         if !published.is_empty() {
+            self.rebuild_related_if_grown();
             self.store.flush()?;
         }
         Ok(published.len())

@@ -52,6 +52,18 @@ impl IndexBuilder {
         })
     }
 
+    /// A builder over the term counts of `index` as they are now, which needs only
+    /// the second pass over the articles `index` holds: a rebuild's. (The counts an
+    /// index keeps are exact for what it holds, since every write updates them.)
+    pub fn from_index(index: &RelatedIndex) -> IndexBuilder {
+        let index = index.inner.read().unwrap_or_else(|e| e.into_inner());
+        IndexBuilder {
+            df: index.df.snapshot(),
+            counted: AtomicU32::new(index.len() as u32),
+            index: Mutex::default(),
+        }
+    }
+
     /// First pass: count the chunk's terms.
     pub fn count(&self, chunk: &[ArticleText<'_>]) {
         for a in chunk {
@@ -101,6 +113,12 @@ impl RelatedIndex {
     /// Removes a deleted article (as it was stored).
     pub fn remove(&self, old: &Article) {
         self.write().remove(&old.into());
+    }
+
+    /// Takes the terms of `old` out of the counts only: for an article the counts
+    /// include but the postings do not (see `LiveIndex::finish`).
+    pub fn forget_counts(&self, old: &Article) {
+        self.write().forget_counts(&old.into());
     }
 
     /// Up to `limit` articles related to `source`, best first, optionally only in

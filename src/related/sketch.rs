@@ -55,6 +55,17 @@ impl DocFreq {
             .unwrap_or(0)
     }
 
+    /// A copy of the counts as they are now.
+    pub fn snapshot(&self) -> DocFreq {
+        DocFreq {
+            counts: self
+                .counts
+                .iter()
+                .map(|c| AtomicU32::new(c.load(Relaxed)))
+                .collect(),
+        }
+    }
+
     /// The counts as bytes, headed by `stamp` (which says what counted them), for
     /// [`DocFreq::from_bytes`].
     pub fn to_bytes(&self, stamp: u64) -> Vec<u8> {

@@ -5,6 +5,8 @@ mod profile;
 mod query;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_live;
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use super::tokenize::Term;
 use crate::article::ArticleText;
 use feedback::FeedbackList;
 use profile::dup_hash;
-pub use profile::{Prepared, Profile, prepare, profile, terms_stamp, with_profile};
+pub use profile::{Prepared, prepare, prepare_live, profile, terms_stamp, with_profile};
 
 /// One article under one term. Postings are most of the index's memory (50 million
 /// at 1,000,000 articles), so they are packed into 6 bytes: weighted term
@@ -69,13 +71,6 @@ pub struct Index {
 }
 
 impl Index {
-    /// Chooses the terms to index `p` under. `min_df` 2 skips terms no other article
-    /// has, which a build (whose frequencies are final) can afford; a live insert keeps
-    /// them, because the next article about a new event will share them.
-    pub fn prepare(&self, p: &Profile, min_df: u32) -> Prepared {
-        prepare(&self.df, self.live + 1, p, min_df)
-    }
-
     /// Adds or replaces an article; `old` is the version it replaces, if any.
     pub fn upsert(&mut self, a: &ArticleText<'_>, old: Option<&ArticleText<'_>>) {
         if let Some(old) = old {
@@ -85,7 +80,7 @@ impl Index {
         for t in p.terms() {
             self.df.add(t);
         }
-        let prepared = self.prepare(&p, 1);
+        let prepared = prepare_live(&self.df, self.live + 1, &p);
         self.insert(a, prepared);
     }
 
@@ -105,6 +100,13 @@ impl Index {
             }
         }
         self.vacate(slot);
+    }
+
+    /// Takes `old`'s terms out of the counts, leaving the postings as they are.
+    pub fn forget_counts(&mut self, old: &ArticleText<'_>) {
+        for t in profile(old).terms() {
+            self.df.remove(t);
+        }
     }
 
     fn vacate(&mut self, slot: u32) {

@@ -179,6 +179,43 @@ pub fn prepare(df: &DocFreq, n: u32, p: &Profile, min_df: u32) -> Prepared {
     }
 }
 
+/// Terms only the article itself has that a live insert indexes it under besides.
+pub(super) const OWN_TERMS: usize = 16;
+
+/// Like [`prepare`] with `min_df` 2, for an article indexed as it arrives (counted in
+/// `df` already): also indexes it under its [`OWN_TERMS`] heaviest terms that no
+/// other article has yet. Without them, the first article about a new event would
+/// lack postings for the event's names, and the next one, which shares them, would
+/// not find it; letting them compete for the 128 places instead (`min_df` 1) filled
+/// them with words no other article ever has, and cost 0.005 nP@5 on Vietnamese.
+pub fn prepare_live(df: &DocFreq, n: u32, p: &Profile) -> Prepared {
+    let mut chosen = choose(df, n, p, 2);
+    let idf_own = idf(n as f32, 1.0);
+    let mut own: Vec<Chosen> =
+        p.tf.iter()
+            .filter(|&(&term, _)| df.get(term) < 2)
+            .map(|(&term, w)| Chosen {
+                term,
+                tf: w.tf,
+                idf: idf_own,
+                first: w.first,
+            })
+            .collect();
+    if own.len() > OWN_TERMS {
+        // All have one idf: the heaviest are the most frequent, then the first.
+        own.select_nth_unstable_by(OWN_TERMS, |a, b| {
+            b.tf.total_cmp(&a.tf).then(a.first.cmp(&b.first))
+        });
+        own.truncate(OWN_TERMS);
+    }
+    chosen.extend(own);
+    Prepared {
+        feedback: feedback::list(&mut chosen),
+        terms: chosen.into_iter().map(|c| (c.term, c.tf)).collect(),
+        len: p.len,
+    }
+}
+
 /// The terms [`prepare`] chooses, in no particular order.
 pub(super) fn choose(df: &DocFreq, n: u32, p: &Profile, min_df: u32) -> Vec<Chosen> {
     let n = n as f32;

@@ -10,7 +10,7 @@ use rustc_hash::FxHashSet;
 
 use super::*;
 
-fn text(id: &str, title: &str, body: &str, day: i64) -> ArticleText<'static> {
+pub(super) fn text(id: &str, title: &str, body: &str, day: i64) -> ArticleText<'static> {
     ArticleText {
         id: Cow::Owned(id.into()),
         title: Cow::Owned(title.into()),
@@ -25,7 +25,7 @@ fn text(id: &str, title: &str, body: &str, day: i64) -> ArticleText<'static> {
     }
 }
 
-fn index(articles: &[ArticleText<'static>]) -> Index {
+pub(super) fn index(articles: &[ArticleText<'static>]) -> Index {
     let mut index = Index::default();
     for a in articles {
         index.upsert(a, None);
@@ -33,7 +33,7 @@ fn index(articles: &[ArticleText<'static>]) -> Index {
     index
 }
 
-fn ids(hits: &[Hit]) -> Vec<&str> {
+pub(super) fn ids(hits: &[Hit]) -> Vec<&str> {
     hits.iter().map(|h| h.id.as_str()).collect()
 }
 
@@ -126,8 +126,7 @@ fn equal_weights_choose_the_terms_that_come_first() {
         index.df.add(t);
         index.df.add(t);
     }
-    let mut chosen: Vec<Term> = index
-        .prepare(&profile(&a), 1)
+    let mut chosen: Vec<Term> = prepare(&index.df, 1, &profile(&a), 1)
         .terms
         .iter()
         .map(|t| t.0)
@@ -143,13 +142,18 @@ fn equal_weights_choose_the_terms_that_come_first() {
 
 /// Articles whose fields are lists of words with commas between them (no bigrams),
 /// all on one day but for `at` (in hours).
-fn listed(id: &str, title: &[&str], body: &[String], hours: i64) -> ArticleText<'static> {
+pub(super) fn listed(
+    id: &str,
+    title: &[&str],
+    body: &[String],
+    hours: i64,
+) -> ArticleText<'static> {
     let mut a = text(id, &title.join(", "), &body.join(", "), 0);
     a.published += chrono::Duration::hours(hours);
     a
 }
 
-fn words(prefix: &str, n: usize) -> Vec<String> {
+pub(super) fn words(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i:03}x")).collect()
 }
 
