@@ -204,3 +204,13 @@ fn a_rebuild_counts_each_article_once_whatever_was_written_while_it_ran() {
         "the rebuilt index's term counts are not those of what the store holds"
     );
 }
+
+#[test]
+fn rebuilds_come_at_each_doubling_from_64_while_the_index_is_young() {
+    assert!(!rebuild_due(0, 63) && rebuild_due(0, 64));
+    assert!(!rebuild_due(40, 79) && rebuild_due(40, 80));
+    assert!(!rebuild_due(20_000, 39_999) && rebuild_due(20_000, 40_000));
+    assert!(rebuild_due(20_000, REBUILD_UNDER - 1));
+    assert!(!rebuild_due(20_000, REBUILD_UNDER), "no longer young");
+    assert!(!rebuild_due(0, 10 * REBUILD_UNDER), "no longer young");
+}
