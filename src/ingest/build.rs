@@ -69,9 +69,19 @@ impl Ingest {
             .spawn(move || {
                 // One worker: the index that answers meanwhile is complete, so the
                 // rebuild need not hurry, and the other cores go on serving.
-                if let Err(error) = ingest.index_all(builder, TermCounts::Current, 1, started) {
-                    tracing::warn!(%error, "the related index could not be rebuilt; the current one answers on");
-                    ingest.related.abandon();
+                let rebuild = || ingest.index_all(builder, TermCounts::Current, 1, started);
+                // Whatever ends it, a rebuild that did not finish must be abandoned, or
+                // every later write would go on marking its article dirty.
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(rebuild)) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "the related index could not be rebuilt; the current one answers on");
+                        ingest.related.abandon();
+                    }
+                    Err(_) => {
+                        tracing::error!("the related index's rebuild panicked; the current one answers on");
+                        ingest.related.abandon();
+                    }
                 }
             });
         if let Err(error) = spawned {

@@ -277,15 +277,7 @@ async fn a_thousand_articles_page_through_next_links() {
     let batch: Vec<Value> = (0..1000)
         .map(|i| article(&format!("p{i:04}"), "phap-luat", i))
         .collect();
-    let r = app
-        .client
-        .post(app.url("/api/articles"))
-        .bearer_auth(TOKEN)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    app.post_articles(&batch).await;
 
     let mut seen = std::collections::HashSet::new();
     let mut path = "/feeds/category/phap-luat/atom.xml".to_string();

@@ -103,15 +103,7 @@ fn english() -> Vec<Value> {
 }
 
 async fn load(app: &crate::common::TestApp, articles: &[Value]) {
-    let r = app
-        .client
-        .post(app.url("/api/articles"))
-        .bearer_auth(TOKEN)
-        .json(&articles)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    app.post_articles(articles).await;
 }
 
 fn ids(list: &Value) -> Vec<&str> {

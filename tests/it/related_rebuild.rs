@@ -32,15 +32,7 @@ fn article(i: u32) -> Value {
 
 async fn load(app: &TestApp, range: std::ops::Range<u32>) {
     let batch: Vec<Value> = range.map(article).collect();
-    let r = app
-        .client
-        .post(app.url("/api/articles"))
-        .bearer_auth(TOKEN)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    app.post_articles(&batch).await;
 }
 
 /// What `/readyz` says of related stories.

@@ -161,6 +161,23 @@ impl TestApp {
         assert!(status == 200 || status == 201, "PUT {id}: {status} {text}");
     }
 
+    /// POST articles as one JSON array with the test token; every one must be taken.
+    pub async fn post_articles(&self, articles: &[Value]) {
+        let r = self
+            .client
+            .post(self.url("/api/articles"))
+            .bearer_auth(TOKEN)
+            .json(articles)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status().as_u16();
+        let report: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 200, "{report}");
+        let failed = report["failed"].as_array();
+        assert!(failed.is_none_or(|f| f.is_empty()), "{report}");
+    }
+
     /// POST a bulk body (JSON array or JSON Lines) with the test token.
     pub async fn post_bulk(&self, body: String) -> reqwest::Response {
         self.client
