@@ -31,11 +31,12 @@ pub struct LiveIndex {
     state: RwLock<State>,
     /// Set when the server stops: a build under way gives up.
     cancelled: AtomicBool,
-    /// Articles the last finished build left in the index.
+    /// Articles the last finished build indexed itself (not those its finish
+    /// indexed one by one): what the next rebuild waits to see doubled.
     built_with: AtomicUsize,
 }
 
-/// A rebuild starts once the index holds this many times what its last build left...
+/// A rebuild starts once the index holds this many times what its last build indexed...
 const REBUILD_GROWTH: usize = 2;
 /// ...counting at least this many for the last build, so that tiny indexes, whose
 /// builds cost nothing but whose answers hardly matter, are not rebuilt at every write...
