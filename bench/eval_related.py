@@ -151,12 +151,15 @@ def peer():
 def wait_ready(base):
     """Waits for the related index: a restart builds it while the server already serves,
     and an index that has doubled since its last build is rebuilt (the old one answering
-    meanwhile): this waits for that rebuild too, so "live" is the index imports settle on."""
-    end = time.time() + 120
+    meanwhile): this waits for that rebuild too, so "live" is the index imports settle on,
+    and for every article's related list, which is what then answers."""
+    end = time.time() + 300
     while True:
         try:
             with urllib.request.urlopen(base + "/readyz?require=related", timeout=5) as r:
-                if r.status == 200 and json.load(r)["parts"]["related"] == "ready":
+                body = json.load(r)
+                if (r.status == 200 and body["parts"]["related"] == "ready"
+                        and body.get("related_lists_waiting", 0) == 0):
                     return
         except OSError:
             pass

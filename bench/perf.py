@@ -284,6 +284,17 @@ def timed_start(data):
     return proc, base, first_feed, related
 
 
+def wait_lists(base, deadline_s=1800):
+    """Seconds until no article waits for its related list."""
+    t = time.time()
+    while time.time() < t + deadline_s:
+        with urllib.request.urlopen(base + "/readyz", timeout=5) as r:
+            if json.load(r).get("related_lists_waiting", 0) == 0:  # 0 for builds without lists
+                return time.time() - t
+        time.sleep(0.5)
+    raise SystemExit(f"bench: {base}: the related lists were never all made")
+
+
 def related_and_growth(sizes):
     section("5-6. Related stories and growth")
     lua = os.path.join(WORK, "related.lua")
@@ -311,15 +322,25 @@ def related_and_growth(sizes):
                 f.write("local i = 0\nrequest = function()\n  i = (i * 7919 + 17) %% %d\n"
                         "  return wrk.format('GET', string.format('/api/articles/syn-%%07d/related', i))\nend\n" % n)
             if n <= 100_000:
-                # Our own target (the issue sets none): p99 at most 2 ms, judged on the
-                # median of three runs, as one run's p99 is mostly this machine's
-                # noise (0.76 to 13.5 ms at 10,000 articles, with p50 near 0.3 ms).
-                runs = [wrk(base, conns=1, threads=1, script=lua, dur=3) for _ in range(3)]
+                # Answers come from related lists once the worker has made them, after
+                # each start (see docs/related.md); until then, from the full query.
+                lists = wait_lists(base)
+                # #18's targets: p99 at most 2 ms, and at most twice the /healthz round
+                # trip of the same moment; each judged on the median of three runs
+                # (related and /healthz alternating), as one run's p99 is mostly this
+                # machine's noise (0.76 to 13.5 ms at 10,000 articles, p50 near 0.3 ms).
+                runs, hruns = [], []
+                for _ in range(3):
+                    runs.append(wrk(base, conns=1, threads=1, script=lua, dur=3))
+                    hruns.append(wrk(base + "/healthz", conns=1, threads=1, dur=3))
                 rps, p50, p99, p99s = medians(runs)
+                _, h50, h99, _ = medians(hruns)
                 errors = sum(r[3] for r in runs)
-                record("related", f"related at {n:,}: p50, p99 (1 connection; p99 of each run)",
-                       f"{p50}, {p99}{p99s}", f"{rps:,.0f} calls/s",
-                       f"median of {len(runs)}, errors {errors}: " + ("ok" if ms(p99) <= 2 and errors == 0 else "p99 above 2 ms"))
+                ratio = ms(p99) / ms(h99)
+                record("related", f"related at {n:,}: p50, p99 (1 connection; p99 of each run); /healthz p50, p99",
+                       f"{p50}, {p99}{p99s}; {h50}, {h99}", f"{rps:,.0f} calls/s, lists made in {lists:.0f} s",
+                       f"median of {len(runs)}, errors {errors}, p99 {ratio:.1f}x /healthz: "
+                       + ("ok" if ms(p99) <= 2 and ratio <= 2 and errors == 0 else "above 2 ms or 2x /healthz"))
             frps, f50, f99, ferr = wrk(base + "/feeds/category/kinh-te/rss.xml", script=conditional_lua())
             status = open(f"/proc/{proc.pid}/status").read()
             peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024

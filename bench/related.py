@@ -6,13 +6,15 @@
 For each size: synthesise the articles (bench/synth.py says how), `herald import`
 them, start `herald serve` and time it to related ready (`/readyz?require=related`:
 the related index is rebuilt from sled while the server already serves), take the
-build's own time from its log ("related index built", elapsed_ms), read the
+build's own time from its log ("related index built", elapsed_ms), wait until every
+article's related list is made (`related_lists_waiting` 0 in `/readyz`: a
+background worker at the lowest priority makes them after each start), read the
 process's RSS, then call the related endpoint for random articles with wrk (1
 connection, so each figure is one call's latency, loopback HTTP included) and print
 p50 and p99; then the same for `/healthz`, the round trip of a request that does
 nothing, to compare with on this machine at this moment.
 """
-import argparse, os, re, shutil, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, re, shutil, subprocess, sys, tempfile, time, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "interop"))
@@ -39,6 +41,17 @@ def wait_ready(base):
             pass
         time.sleep(0.01)
     sys.exit(f"{base}: the related index was never ready")
+
+
+def wait_lists(base):
+    """Seconds until no article waits for its related list."""
+    t, end = time.time(), time.time() + 1800
+    while time.time() < end:
+        with urllib.request.urlopen(base + "/readyz", timeout=5) as r:
+            if json.load(r).get("related_lists_waiting", 0) == 0:  # 0 for builds without lists
+                return time.time() - t
+        time.sleep(0.5)
+    sys.exit(f"{base}: the related lists were never all made")
 
 
 def wrk(base, lua=None):
@@ -82,6 +95,7 @@ for n in sizes:
         time.sleep(0.2)  # the log line follows readiness closely
         built = next((re.search(r"elapsed_ms\W+(\d+)", l) for l in log if "related index built" in l), None)
         build_s = int(built.group(1)) / 1000 if built else float("nan")
+        lists_s = wait_lists(base)
         rss = mem_mb(proc.pid, "VmRSS")
         lua = os.path.join(work, "ids.lua")
         with open(lua, "w") as f:
@@ -90,16 +104,16 @@ for n in sizes:
         p50, p99, reqs, errors = wrk(base, lua)
         h50, h99, _, herrors = wrk(base + "/healthz")
         peak = mem_mb(proc.pid, "VmHWM")
-        rows.append((n, import_s, ready_s, build_s, rss, peak, p50, p99, reqs, errors, h50, h99,
+        rows.append((n, import_s, ready_s, build_s, lists_s, rss, peak, p50, p99, reqs, errors, h50, h99,
                      ms(p99) / ms(h99), herrors))
     finally:
         harness.stop(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 print("\nRelated stories (synthesised articles; see bench/synth.py)")
-print(f"{'articles':>9} {'import s':>9} {'start→ready s':>14} {'build s':>8} {'RSS ready MB':>13} "
+print(f"{'articles':>9} {'import s':>9} {'start→ready s':>14} {'build s':>8} {'lists s':>8} {'RSS ready MB':>13} "
       f"{'RSS peak MB':>12} {'p50':>9} {'p99':>9} {'calls/s':>8} {'errors':>6} "
       f"{'healthz p50':>12} {'healthz p99':>12} {'p99 / healthz p99':>18}")
-for n, imp, ready, build, rss, peak, p50, p99, reqs, errs, h50, h99, ratio, herrs in rows:
-    print(f"{n:>9} {imp:>9.1f} {ready:>14.1f} {build:>8.2f} {rss:>13.0f} {peak:>12.0f} {p50:>9} {p99:>9} "
+for n, imp, ready, build, lists, rss, peak, p50, p99, reqs, errs, h50, h99, ratio, herrs in rows:
+    print(f"{n:>9} {imp:>9.1f} {ready:>14.1f} {build:>8.2f} {lists:>8.1f} {rss:>13.0f} {peak:>12.0f} {p50:>9} {p99:>9} "
           f"{reqs:>8} {errs:>6} {h50:>12} {h99:>12} {ratio:>18.2f}" + ("" if herrs == "0" else f" ({herrs} healthz errors)"))

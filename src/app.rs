@@ -122,6 +122,7 @@ impl Application {
         };
         let (io, ingest) = (server.io, self.state.ingest.clone());
         let background = background(&self.state);
+        let lists = ingest.start_list_worker();
         transport::serve(
             io,
             self.listener,
@@ -136,6 +137,14 @@ impl Application {
         }
         ingest.related_state().cancel();
         tokio::task::spawn_blocking(move || {
+            // The worker holds the store; it ends within one list once cancelled.
+            match lists.map(std::thread::JoinHandle::join) {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => tracing::error!("the related-lists worker panicked"),
+                Err(error) => {
+                    tracing::warn!(%error, "no thread for related lists; queries walk the index")
+                }
+            }
             if let Err(error) = ingest.save_for_next_start() {
                 tracing::warn!(%error, "related term counts not saved; the next start counts them");
             }

@@ -117,23 +117,51 @@ impl Teaser {
     }
 }
 
-/// The answer for article `id`, or `None` when there is no such article. Blocking.
+/// How [`related_for`] may find related stories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ranking {
+    /// Only from the article's related list: a few reads of the store, no ranking.
+    ListOnly,
+    /// From its list, else by the full query over the index.
+    Full,
+}
+
+/// What [`related_for`] found.
+#[derive(Debug)]
+pub enum Found {
+    Answer(RelatedAnswer),
+    NoSuchArticle,
+    /// [`Ranking::ListOnly`] and no list answers: the full query must.
+    Unlisted,
+}
+
+/// The answer for article `id`, found as `ranking` allows. Blocking.
 pub fn related_for(
     store: &Store,
     index: &RelatedIndex,
     catalog: &Catalog,
     id: &str,
     query: &RelatedQuery,
-) -> Result<Option<RelatedAnswer>, StoreError> {
-    let Some(article) = store.get(id)? else {
-        return Ok(None);
-    };
+    ranking: Ranking,
+) -> Result<Found, StoreError> {
     let RelatedQuery {
         limit,
         category,
         exclude,
     } = query;
-    let hits = index.related(&article, *limit, category.as_deref(), exclude);
+    // Most answers come from the article's related list, which needs only its id:
+    // then the article's body is never read.
+    let Some(article) = store.get_as::<Head>(id)? else {
+        return Ok(Found::NoSuchArticle);
+    };
+    let hits = match index.listed(id, *limit, category.as_deref(), exclude) {
+        Some(hits) => hits,
+        None if ranking == Ranking::ListOnly => return Ok(Found::Unlisted),
+        None => match store.get(id)? {
+            Some(full) => index.related(&full, *limit, category.as_deref(), exclude),
+            None => return Ok(Found::NoSuchArticle),
+        },
+    };
     let mut related = Vec::with_capacity(hits.len());
     for hit in hits {
         if let Some(head) = store.get_as::<Head>(&hit.id)? {
@@ -143,7 +171,13 @@ pub fn related_for(
     let skip = |a: &Head| {
         a.id == article.id || exclude.contains(&a.id) || related.iter().any(|r| r.id == a.id)
     };
-    let wanted = limit + 1 + exclude.len() + related.len();
+    // The newest of the section, less the article, what the page shows and what
+    // is already related: enough read to leave `limit` once those are skipped.
+    let related_here = related
+        .iter()
+        .filter(|t| t.category.slug == article.category)
+        .count();
+    let wanted = limit + 1 + exclude.len() + related_here;
     let same_category: Vec<Teaser> = store
         .list_as::<Head>(&Scope::Category(article.category.clone()), wanted, None)?
         .into_iter()
@@ -151,7 +185,7 @@ pub fn related_for(
         .take(*limit)
         .map(|a| Teaser::new(a, catalog, None))
         .collect();
-    Ok(Some(RelatedAnswer {
+    Ok(Found::Answer(RelatedAnswer {
         section: Some(article.category.clone()),
         article: Source {
             id: article.id,

@@ -58,6 +58,9 @@ pub async fn readyz(
     });
     if let Some(index) = &related {
         body["indexed"] = json!(index.len());
+        // Articles whose related list is still to be made; until it is, their
+        // related stories come from the full query, which is slower.
+        body["related_lists_waiting"] = json!(index.lists_waiting());
     }
     if let Some(reason) = failure {
         body["write_failure"] = json!(reason);

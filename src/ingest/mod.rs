@@ -6,6 +6,7 @@
 mod batch;
 mod build;
 mod export;
+mod lists;
 mod lookup;
 
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,11 @@ pub struct Ingest {
     html: article::HtmlPolicy,
     tombstone_days: u32,
 }
+
+/// Writes of up to this many articles make each one's related list at once (a full
+/// query each) and have the lists it names made again; larger ones have every list
+/// made again, newest first, by the worker (see `lists`).
+const RELIST_EACH: usize = 16;
 
 /// Whether a put created a new article or replaced one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,11 +170,13 @@ impl Ingest {
         }
         let stored = self.store.put_many_at(articles, Utc::now())?;
         let index = self.related.get();
+        let each = articles.len() <= RELIST_EACH;
         let mut scheduled = false;
         for (a, s) in articles.iter().zip(&stored) {
             scheduled |= s.changed && !s.public;
             match (&index, s.changed, s.public) {
-                (Some(index), true, true) => index.upsert(a, s.was_public.as_ref()),
+                (Some(index), true, true) if each => index.upsert(a, s.was_public.as_ref()),
+                (Some(index), true, true) => index.upsert_unlisted(a, s.was_public.as_ref()),
                 (Some(index), true, false) => {
                     if let Some(old) = &s.was_public {
                         index.remove(old);
@@ -176,6 +184,9 @@ impl Ingest {
                 }
                 _ => {}
             }
+        }
+        if let Some(index) = index.filter(|_| !each) {
+            index.relist_all();
         }
         if scheduled {
             self.schedule.notify_one();
@@ -234,8 +245,15 @@ impl Ingest {
             }
             let published = self.store.publish_due(now)?;
             if let Some(index) = self.related.get() {
+                let each = published.len() <= RELIST_EACH;
                 for a in &published {
-                    index.upsert(a, None);
+                    match each {
+                        true => index.upsert(a, None),
+                        false => index.upsert_unlisted(a, None),
+                    }
+                }
+                if !each {
+                    index.relist_all();
                 }
             }
             published

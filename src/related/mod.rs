@@ -10,6 +10,8 @@ mod index;
 mod live;
 mod sketch;
 mod stem;
+#[cfg(test)]
+mod tests;
 mod tokenize;
 
 pub use live::LiveIndex;
@@ -93,10 +95,11 @@ impl IndexBuilder {
         }
     }
 
-    /// The finished index.
+    /// The finished index, its lists all waiting to be made (see [`RelatedIndex::list_next`]).
     pub fn finish(self) -> RelatedIndex {
         let mut index = self.index.into_inner().unwrap_or_else(|e| e.into_inner());
         index.df = self.df;
+        index.relist_newest();
         RelatedIndex {
             inner: RwLock::new(index),
         }
@@ -104,10 +107,55 @@ impl IndexBuilder {
 }
 
 impl RelatedIndex {
-    /// Adds or replaces `article`; `old` is the stored version it replaces.
+    /// Adds or replaces `article`; `old` is the stored version it replaces. Makes its
+    /// related list at once, and drops, for the worker to make again, the lists of
+    /// the articles it names (before and after) and of those it may now belong in
+    /// (see `index::lists`).
     pub fn upsert(&self, article: &Article, old: Option<&Article>) {
+        let text = ArticleText::from(article);
+        let (job, before) = {
+            let mut index = self.write();
+            let before = index.listed_slots(&text.id);
+            index.upsert(&text, old.map(ArticleText::from).as_ref());
+            (index.job_for(&text.id), before)
+        };
+        let Some(job) = job else { return };
+        let mut reach = Vec::new();
+        let made = self.read().make_list(&text, Some(&mut reach));
+        let mut index = self.write();
+        index.store_list(job, &made);
+        index.relist(before.into_iter().chain(made.slots()).chain(reach));
+    }
+
+    /// Like [`RelatedIndex::upsert`], but leaves the lists to [`RelatedIndex::relist_all`],
+    /// which a batch calls once at its end: a list costs a full query to make.
+    pub fn upsert_unlisted(&self, article: &Article, old: Option<&Article>) {
         self.write()
             .upsert(&article.into(), old.map(ArticleText::from).as_ref());
+    }
+
+    /// Drops every list, to be made again newest first.
+    pub fn relist_all(&self) {
+        self.write().relist_newest();
+    }
+
+    /// Makes the next list that waits, reading its article with `fetch`; returns
+    /// false when none waits. For the one worker that makes lists.
+    pub fn list_next(&self, fetch: impl FnOnce(&str) -> Option<Article>) -> bool {
+        let Some((job, id)) = self.write().next_job() else {
+            return false;
+        };
+        if let Some(article) = fetch(&id) {
+            let text = ArticleText::from(&article);
+            let made = self.read().make_list(&text, None);
+            self.write().store_list(job, &made);
+        }
+        true
+    }
+
+    /// How many related lists wait to be made.
+    pub fn lists_waiting(&self) -> usize {
+        self.read().lists_waiting()
     }
 
     /// Removes a deleted article (as it was stored).
@@ -131,8 +179,25 @@ impl RelatedIndex {
         exclude: &[String],
     ) -> Vec<Hit> {
         let exclude: FxHashSet<&str> = exclude.iter().map(String::as_str).collect();
-        let index = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        index.related(&source.into(), limit, category, &exclude)
+        self.read()
+            .related(&source.into(), limit, category, &exclude)
+    }
+
+    /// What [`RelatedIndex::related`] answers for article `id` when its related list
+    /// answers (see `index::lists`), which needs no more than the id; `None` when the
+    /// full query must, which needs the article.
+    pub fn listed(
+        &self,
+        id: &str,
+        limit: usize,
+        category: Option<&str>,
+        exclude: &[String],
+    ) -> Option<Vec<Hit>> {
+        if category.is_some() {
+            return None;
+        }
+        let exclude: FxHashSet<&str> = exclude.iter().map(String::as_str).collect();
+        self.read().listed(id, limit, &exclude)
     }
 
     /// The term counts, to save at shutdown and hand to [`IndexBuilder::from_saved`] at
@@ -158,6 +223,10 @@ impl RelatedIndex {
     /// True when nothing is indexed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, index::Index> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, index::Index> {

@@ -29,6 +29,7 @@ mod properties;
 mod push;
 mod readiness;
 mod related;
+mod related_lists;
 mod related_rebuild;
 mod retractions;
 mod shutdown;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 /// Article `i` of 80: ten stories of eight, each told with some of its story's own
 /// words and many words common to all, chosen by a fixed pseudo-random sequence so
 /// that no two articles tie.
-fn article(i: u32) -> Value {
+pub(crate) fn article(i: u32) -> Value {
     let story = i % 10;
     let mut seed = u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move |n: u64| {

@@ -1,10 +1,13 @@
 //! The in-memory index: postings of each article's most distinctive terms, and BM25.
 
 mod feedback;
+mod lists;
 mod profile;
 mod query;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_lists;
 #[cfg(test)]
 mod tests_live;
 
@@ -68,6 +71,9 @@ pub struct Index {
     live: u32,
     total_len: f64,
     categories: Vec<String>,
+    /// Per slot, bumped each time it is vacated, so that lists naming it can tell.
+    generations: Vec<u16>,
+    lists: lists::Lists,
 }
 
 impl Index {
@@ -110,6 +116,9 @@ impl Index {
     }
 
     fn vacate(&mut self, slot: u32) {
+        self.lists.forget(slot);
+        let generation = &mut self.generations[slot as usize];
+        *generation = generation.wrapping_add(1);
         if self.docs[slot as usize].take().is_some() {
             self.live -= 1;
             self.total_len -= self.lens[slot as usize] as f64;
@@ -136,6 +145,7 @@ impl Index {
             self.docs.reserve_exact(more);
             self.lens.reserve_exact(more);
             self.forward.reserve_exact(more);
+            self.generations.reserve_exact(more);
             self.slots.reserve(n.saturating_sub(self.slots.len()));
         }
     }
@@ -155,6 +165,7 @@ impl Index {
                 self.docs.push(None);
                 self.lens.push(0.0);
                 self.forward.push(FeedbackList::default());
+                self.generations.push(0);
                 (self.docs.len() - 1) as u32
             }
         };
@@ -174,6 +185,7 @@ impl Index {
         self.lens[slot as usize] = p.len;
         self.forward[slot as usize] = p.feedback;
         self.slots.insert(id, slot);
+        self.lists.drop_and_queue(slot);
         self.live += 1;
         self.total_len += p.len as f64;
     }

@@ -28,7 +28,7 @@ const TIME_FLAT_DAYS: f32 = 2.0;
 const POSTINGS_BUDGET_MIN: usize = 250_000;
 const POSTINGS_BUDGET_PER_ARTICLE: usize = 5; // halves, so 2.5
 /// Below this (as a share of an article's score against itself) nothing is related.
-const MIN_SCORE: f32 = 0.01;
+pub(super) const MIN_SCORE: f32 = 0.01;
 
 /// A query's scores so far, and what it may still walk.
 pub(super) struct Walk<'a> {
@@ -48,6 +48,13 @@ impl Walk<'_> {
 /// How many postings a query may walk in an index of `live` articles.
 pub(super) fn postings_budget(live: u32) -> usize {
     POSTINGS_BUDGET_MIN.max(live as usize * POSTINGS_BUDGET_PER_ARTICLE / 2)
+}
+
+/// What closeness in time (two times in seconds) multiplies a score by.
+pub(super) fn closeness(a: i64, b: i64) -> f32 {
+    let days = (a - b).unsigned_abs() as f32 / 86_400.0;
+    let beyond = (days - TIME_FLAT_DAYS).max(0.0);
+    1.0 - TIME_SHARE + TIME_SHARE * (-beyond / TIME_SCALE_DAYS).exp()
 }
 
 /// BM25's term-frequency part for one average length, folded so that a posting costs
@@ -119,7 +126,8 @@ impl Index {
         }
     }
 
-    /// The articles most related to `source`, best first.
+    /// The articles most related to `source`, best first: read from its list where
+    /// it has one that answers (see `lists`), else found by [`Index::rank`].
     pub fn related(
         &self,
         source: &ArticleText<'_>,
@@ -127,16 +135,57 @@ impl Index {
         category: Option<&str>,
         exclude: &FxHashSet<&str>,
     ) -> Vec<Hit> {
+        if category.is_none()
+            && let Some(hits) = self.listed(&source.id, limit, exclude)
+        {
+            return hits;
+        }
+        self.rank(source, limit, category, exclude)
+            .into_iter()
+            .filter_map(|(score, slot)| {
+                let doc = self.docs[slot as usize].as_ref()?;
+                Some(Hit {
+                    id: doc.id.to_string(),
+                    score,
+                })
+            })
+            .collect()
+    }
+
+    /// The slots of the articles most related to `source` and their scores, best
+    /// first, by walking the postings of its terms: the full query. Articles in
+    /// `exclude` and their exact copies are left out.
+    pub fn rank(
+        &self,
+        source: &ArticleText<'_>,
+        limit: usize,
+        category: Option<&str>,
+        exclude: &FxHashSet<&str>,
+    ) -> Vec<(f32, u32)> {
+        self.rank_reaching(source, limit, category, exclude, None).0
+    }
+
+    /// [`Index::rank`], with the source's score against itself; and, given `reach`,
+    /// the articles with a list that the source may now belong in (see `lists`).
+    pub(super) fn rank_reaching(
+        &self,
+        source: &ArticleText<'_>,
+        limit: usize,
+        category: Option<&str>,
+        exclude: &FxHashSet<&str>,
+        mut reach: Option<&mut Vec<u32>>,
+    ) -> (Vec<(f32, u32)>, f32) {
         let category = match category {
             Some(c) => match self.categories.iter().position(|x| x == c) {
                 Some(code) => Some(code as u16),
-                None => return Vec::new(),
+                None => return (Vec::new(), 0.0),
             },
             None => None,
         };
         let own_slot = self.slots.get(source.id.as_ref()).copied();
         let src = profile(source);
         let src_dup = dup_hash(source);
+        let excluded = self.excluded_copies(exclude);
         // Terms only the source has cannot match anything. The query weighs each term
         // by 1 + ln tf and the postings by idf: idf once, as BM25 has it (idf in both
         // over-rewarded the rare words of short titles: typos, sources, one-off names).
@@ -186,6 +235,11 @@ impl Index {
                 .iter()
                 .filter_map(|&slot| {
                     let raw = std::mem::take(&mut scores[slot as usize]);
+                    if let Some(reach) = reach.as_deref_mut()
+                        && self.may_now_list(slot, raw, src_time)
+                    {
+                        reach.push(slot);
+                    }
                     (raw >= floor && self_score > 0.0 && Some(slot) != own_slot)
                         .then_some((raw, slot))
                 })
@@ -196,7 +250,7 @@ impl Index {
                 next: 0,
                 sorted: 0,
             };
-            let mut best: Vec<(f32, &Doc)> = Vec::with_capacity(limit + 1);
+            let mut best: Vec<(f32, &Doc, u32)> = Vec::with_capacity(limit + 1);
             for (raw, slot) in candidates {
                 let upper = (raw / self_score).min(1.0);
                 if best.len() == limit && upper < best[limit - 1].0 {
@@ -208,34 +262,28 @@ impl Index {
                 if doc.dup == src_dup
                     || category.is_some_and(|c| c != doc.category)
                     || exclude.contains(&*doc.id)
+                    || excluded.contains(&doc.dup)
                 {
                     continue;
                 }
-                let days = (doc.time - src_time).unsigned_abs() as f32 / 86_400.0;
-                let beyond = (days - TIME_FLAT_DAYS).max(0.0);
-                let score =
-                    upper * (1.0 - TIME_SHARE + TIME_SHARE * (-beyond / TIME_SCALE_DAYS).exp());
+                let score = upper * closeness(doc.time, src_time);
                 if score < MIN_SCORE {
                     continue;
                 }
                 // Of exact duplicates among the results, keep the best-scoring one.
-                if let Some(i) = best.iter().position(|(_, d)| d.dup == doc.dup) {
+                if let Some(i) = best.iter().position(|(_, d, _)| d.dup == doc.dup) {
                     if best[i].0 >= score {
                         continue;
                     }
                     best.remove(i);
                 }
                 let at =
-                    best.partition_point(|(s, d)| *s > score || (*s == score && d.id < doc.id));
-                best.insert(at, (score, doc));
+                    best.partition_point(|(s, d, _)| *s > score || (*s == score && d.id < doc.id));
+                best.insert(at, (score, doc, slot));
                 best.truncate(limit);
             }
-            best.into_iter()
-                .map(|(score, d)| Hit {
-                    id: d.id.to_string(),
-                    score,
-                })
-                .collect()
+            let hits = best.into_iter().map(|(score, _, slot)| (score, slot));
+            (hits.collect(), self_score)
         })
     }
 }

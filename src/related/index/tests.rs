@@ -40,7 +40,7 @@ pub(super) fn ids(hits: &[Hit]) -> Vec<&str> {
 /// Stories that share more or fewer words with the source, some close in time and
 /// some far: the time factor reorders them, so a search that stopped too early (or
 /// bounded scores wrongly) would miss one that the full search ranks first.
-fn storm_stories() -> Vec<ArticleText<'static>> {
+pub(super) fn storm_stories() -> Vec<ArticleText<'static>> {
     let words = [
         "bão",
         "sạt",

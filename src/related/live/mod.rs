@@ -21,7 +21,8 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::Duration;
 
 use super::RelatedIndex;
 use crate::article::Article;
@@ -34,6 +35,8 @@ pub struct LiveIndex {
     /// Articles the last finished build indexed itself (not those its finish
     /// indexed one by one): what the next rebuild waits to see doubled.
     built_with: AtomicUsize,
+    /// Where the related-lists worker waits; [`LiveIndex::cancel`] wakes it.
+    idle: (Mutex<()>, Condvar),
 }
 
 /// A rebuild starts once the index holds this many times what its last build indexed...
@@ -94,6 +97,7 @@ impl LiveIndex {
             state: RwLock::new(state),
             cancelled: AtomicBool::new(false),
             built_with: AtomicUsize::new(built_with),
+            idle: (Mutex::new(()), Condvar::new()),
         }
     }
 
@@ -148,7 +152,18 @@ impl LiveIndex {
 
     /// Calls off a build under way (the server is stopping).
     pub fn cancel(&self) {
+        let _idle = self.idle.0.lock().unwrap_or_else(|e| e.into_inner());
         self.cancelled.store(true, Ordering::Relaxed);
+        self.idle.1.notify_all();
+    }
+
+    /// Waits up to `timeout`, or until cancelled: the related-lists worker's rest
+    /// when no list waits.
+    pub fn wait_for_lists(&self, timeout: Duration) {
+        let idle = self.idle.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.is_cancelled() {
+            let _ = self.idle.1.wait_timeout(idle, timeout);
+        }
     }
 
     /// Whether the build was called off.
@@ -226,4 +241,4 @@ impl LiveIndex {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -4,7 +4,7 @@ use super::*;
 use crate::article::ArticleText;
 use crate::related::IndexBuilder;
 
-fn article(id: &str, title: &str) -> Article {
+pub(in crate::related) fn article(id: &str, title: &str) -> Article {
     let at = chrono::DateTime::parse_from_rfc3339("2024-12-06T09:00:00+07:00").unwrap();
     Article {
         id: id.into(),
