@@ -4,10 +4,10 @@
 //!
 //! A list is what the full query answered when it was made. A write makes its
 //! article's list again at once and drops the lists of the articles that list names
-//! (relatedness runs both ways, so those are the lists the article may now belong
-//! in); a background worker makes them again. An article without a list is answered
-//! by the full query, so answers never wait for the worker. A list names slots with
-//! the generation they had, so one naming a slot vacated since skips it.
+//! and of those that may now rank the article high (see [`REACH`]); a background
+//! worker makes them again. An article without a list is answered by the full
+//! query, so answers never wait for the worker. A list names slots with the
+//! generation they had, so one naming a slot vacated since skips it.
 
 use std::collections::VecDeque;
 
